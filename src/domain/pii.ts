@@ -1,0 +1,85 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Personal data (names, ID numbers, mobiles): AES-256-GCM at rest, a keyed hash for
+ * matching, masks for anything a person or a log sees. The key comes from
+ * GATEWAYDO_DATA_KEY or a file generated in the data dir (see config.ts).
+ */
+export class PiiVault {
+  private readonly encKey: Buffer;
+  private readonly macKey: Buffer;
+
+  constructor(dataKey: Buffer) {
+    if (dataKey.length !== 32) throw new Error('GATEWAYDO_DATA_KEY must be 32 bytes (base64 or hex)');
+    // Separate keys for encryption and hashing, derived from the one data key.
+    this.encKey = createHmac('sha256', dataKey).update('gatewaydo/pii/enc').digest();
+    this.macKey = createHmac('sha256', dataKey).update('gatewaydo/pii/mac').digest();
+  }
+
+  encrypt(clear: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.encKey, iv);
+    const body = Buffer.concat([cipher.update(clear, 'utf8'), cipher.final()]);
+    return `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+  }
+
+  decrypt(sealed: string): string {
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', this.encKey, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  }
+
+  /** Identity triple → keyed hash; equal inputs (after normalising) give equal hashes. */
+  identityHash(name: string, certNo: string, mobile: string): string {
+    return createHmac('sha256', this.macKey)
+      .update([name.trim(), certNo.trim().toUpperCase(), mobile.trim()].join('\u0000'))
+      .digest('hex');
+  }
+}
+
+export function maskCertNo(v: string): string {
+  return v.length <= 8 ? '*'.repeat(v.length) : v.slice(0, 4) + '*'.repeat(v.length - 8) + v.slice(-4);
+}
+
+export function maskMobile(v: string): string {
+  return v.length <= 7 ? '*'.repeat(v.length) : v.slice(0, 3) + '*'.repeat(v.length - 7) + v.slice(-4);
+}
+
+export function maskName(v: string): string {
+  const chars = [...v];
+  return chars.length <= 1 ? '*' : '*'.repeat(chars.length - 1) + chars[chars.length - 1];
+}
+
+/** Parameter names whose values are personal data wherever they appear (request log, logs). */
+const MASKS: Record<string, (v: string) => string> = {
+  cert_no: maskCertNo,
+  mobile: maskMobile,
+  name: maskName,
+};
+
+/** Masks personal fields in a flat params object and inside a JSON biz_content. */
+export function maskParams(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (MASKS[k]) out[k] = MASKS[k](v);
+    else if (k === 'biz_content') out[k] = maskJsonText(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+function maskJsonText(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const masked: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(parsed)) masked[k] = typeof v === 'string' && MASKS[k] ? MASKS[k](v) : v;
+      return JSON.stringify(masked);
+    }
+    return text;
+  } catch {
+    // Not JSON: could hold anything, so keep only its size.
+    return `<${text.length} chars, not JSON>`;
+  }
+}

@@ -1,0 +1,98 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import pino, { type Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { openStorage } from './storage/db.ts';
+import { PiiVault } from './domain/pii.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerAdminRoutes } from './admin/routes.ts';
+import { ensureSandbox, sandboxView, writeSandboxFile, type SandboxView } from './sandbox/seed.ts';
+import type { SandboxSpec } from './sandbox/spec.ts';
+import { sql } from 'kysely';
+
+/** Paths whose values must never reach a log line in clear (personal data, secrets). */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.cert_no', '*.name', '*.mobile', '*.password'];
+
+/** Largest request body accepted; Alipay's own limit is unpublished, forms here are small. */
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface RunningGateway {
+  ctx: GatewayContext;
+  app: FastifyInstance;
+  url: string;
+  sandbox: SandboxView;
+  createdSandbox: boolean;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: GatewayConfig): Logger {
+  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[masked]' } });
+}
+
+/** Wires storage, sandbox and HTTP routes together and listens; no logic of its own. */
+export async function startServer(config: GatewayConfig, options: { logger?: Logger; seed?: SandboxSpec } = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger(config);
+  const storage = await openStorage(config.storage);
+  let boundUrl = '';
+  const ctx: GatewayContext = {
+    config,
+    storage,
+    db: storage.db,
+    vault: new PiiVault(config.dataKey),
+    logger,
+    baseUrl: () => (config.publicUrl ?? boundUrl).replace(/\/$/, ''),
+  };
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Slow clients are cut off instead of holding a connection forever.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    // Per-request lines would repeat what the request log stores (masked) and cost throughput.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  // Bodies stay raw bytes: the gateway decodes them in the request's declared charset.
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  await app.register(cookie);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err: { message: err.message, code: err.code } }, 'unhandled error');
+    // Never a stack trace or internal message to the client.
+    reply.code(status).send({ error: status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), message: status === 500 ? 'internal error' : err.message });
+  });
+
+  registerMetrics(app);
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.db);
+      return { status: 'ok', storage: storage.engine };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', storage: storage.engine });
+    }
+  });
+
+  const { spec, created } = await ensureSandbox(ctx, options.seed);
+  await registerAdminRoutes(app, ctx);
+
+  app.addHook('onClose', async () => {
+    await storage.close();
+  });
+
+  try {
+    boundUrl = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  // listen() may report [::1]; users and clients want the host they asked for.
+  const address = app.server.address();
+  if (address && typeof address === 'object') boundUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  const sandbox = sandboxView(ctx, spec);
+  writeSandboxFile(ctx, sandbox);
+  return { ctx, app, url: ctx.baseUrl(), sandbox, createdSandbox: created, close: () => app.close() };
+}

@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import type { Engine } from './engine.ts';
+import * as m001 from './migrations/001_initial.ts';
+
+export type Db = Kysely<Database>;
+
+export type StorageConfig = { kind: 'sqlite'; file: string } | { kind: 'memory' } | { kind: 'postgres'; url: string };
+
+export interface Storage {
+  db: Db;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold epoch-millisecond times: numbers, not strings.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '001_initial': { up: (db) => m001.up(db, engine) },
+  };
+}
+
+export async function openStorage(config: StorageConfig): Promise<Storage> {
+  let db: Db;
+  let engine: Engine;
+  if (config.kind === 'postgres') {
+    engine = 'postgres';
+    const pool = new pg.Pool({ connectionString: config.url, max: 10 });
+    // A dropped idle connection must not take the process down.
+    pool.on('error', () => {});
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    engine = 'sqlite';
+    const file = config.kind === 'memory' ? ':memory:' : config.file;
+    if (config.kind === 'sqlite') mkdirSync(join(file, '..'), { recursive: true });
+    const sqlite = new SQLite(file);
+    // WAL + synchronous=NORMAL: durable at each commit boundary after a crash, fast writes.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(engine) } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return { db, engine, close: () => db.destroy() };
+}
