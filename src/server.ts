@@ -66,7 +66,7 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
     reply.code(status).send({ error: status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), message: status === 500 ? 'internal error' : err.message });
   });
 
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
   app.get('/healthz', async (_req, reply) => {
     try {
       await sql`select 1`.execute(ctx.db);
@@ -78,6 +78,8 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
 
   const { spec, created } = await ensureSandbox(ctx, options.seed);
   await registerAdminRoutes(app, ctx);
+  // Feature wiring: each feature registers its routes (and background work) here.
+  void metrics;
 
   app.addHook('onClose', async () => {
     await storage.close();

@@ -12,6 +12,7 @@ import { newApp, newPartner } from '../sandbox/spec.ts';
 import { loadSpec, resetSandbox, sandboxView, writeSandboxFile } from '../sandbox/seed.ts';
 import { requireAdmin } from './auth.ts';
 import { parseBody } from './validation.ts';
+import { registerFaultRoutes } from './faults.ts';
 
 const pid = z.string().regex(/^2088\d{12}$/, 'must be 2088 followed by 12 digits');
 const publicKey = z.string().max(4096).refine((k) => {
@@ -187,6 +188,8 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: GatewayCont
       return reply.code(201).send(partnerView(await insertPartner(ctx.db, generated)));
     });
 
+    registerFaultRoutes(admin, ctx);
+    // Feature admin routes register here (same Bearer auth, prefix /admin/api).
     admin.get('/koubei/operators', async () => listOperators(ctx.db));
     admin.get('/koubei/merchants', async () => listMerchants(ctx.db));
   }, { prefix: '/admin/api' });

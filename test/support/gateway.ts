@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { resolveConfig, type ConfigInput } from '../../src/config.ts';
+import { startServer, type RunningGateway } from '../../src/server.ts';
+import type { SandboxSpec } from '../../src/sandbox/spec.ts';
+
+/**
+ * A real gateway on a free loopback port for a test file: SQLite in a temp dir, or — when
+ * DATABASE_URL is set (CI's second pass) — PostgreSQL in a fresh schema of that database.
+ */
+export interface TestGateway extends RunningGateway {
+  gatewayUrl: string;
+  adminToken: string;
+  /** Admin API call with the token; returns status and parsed JSON. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /** The storage settings, so a second process can be started on the same database. */
+  storageEnv: Record<string, string>;
+}
+
+export async function freshDatabaseUrl(base: string): Promise<string> {
+  const schema = `t_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  await client.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec } = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatewaydo-test-'));
+  const databaseUrl = input.databaseUrl ?? (process.env.DATABASE_URL ? await freshDatabaseUrl(process.env.DATABASE_URL) : undefined);
+  const config = resolveConfig({ port: 0, dataDir, databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'warn', ...input }, {
+    ...process.env,
+    DATABASE_URL: undefined,
+    GATEWAYDO_DATA_KEY: undefined,
+    GATEWAYDO_ADMIN_TOKEN: undefined,
+  });
+  const gw = await startServer(config, { seed: input.seed, logger: pino({ level: config.logLevel }) });
+  const adminToken = gw.sandbox.admin_token;
+  const url = gw.url;
+  return {
+    ...gw,
+    gatewayUrl: `${url}/gateway.do`,
+    adminToken,
+    storageEnv: {
+      GATEWAYDO_DATA_DIR: dataDir,
+      GATEWAYDO_DATA_KEY: config.dataKey.toString('base64'),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    },
+    async admin(method, path, body) {
+      const res = await fetch(`${url}/admin/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      let json: any = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, json };
+    },
+    async close() {
+      await gw.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
