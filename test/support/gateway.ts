@@ -6,6 +6,7 @@ import pino from 'pino';
 import { resolveConfig, type ConfigInput } from '../../src/config.ts';
 import { startServer, type RunningGateway } from '../../src/server.ts';
 import type { SandboxSpec } from '../../src/sandbox/spec.ts';
+import { createAdminClient } from '../../src/admin/client.ts';
 
 /**
  * A real gateway on a free loopback port for a test file: SQLite in a temp dir, or — when
@@ -43,6 +44,7 @@ export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec
   const gw = await startServer(config, { seed: input.seed, logger: pino({ level: config.logLevel }) });
   const adminToken = gw.sandbox.admin_token;
   const url = gw.url;
+  const admin = createAdminClient(url, adminToken);
   return {
     ...gw,
     gatewayUrl: `${url}/gateway.do`,
@@ -52,21 +54,7 @@ export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec
       GATEWAYDO_DATA_KEY: config.dataKey.toString('base64'),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
-    async admin(method, path, body) {
-      const res = await fetch(`${url}/admin/api${path}`, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await res.text();
-      let json: any = text;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, json };
-    },
+    admin: admin.request,
     async close() {
       await gw.close();
       rmSync(dataDir, { recursive: true, force: true });
