@@ -34,7 +34,7 @@ test('startGateway: a given seed spec is used as is, twice the same world', asyn
       assert.equal(gw.sandbox.partner!.md5_key, spec.partners[0].md5_key);
       assert.equal(gw.admin.token, spec.admin_token);
       const members = (await gw.admin.request('GET', '/members')).json;
-      assert.deepEqual(members.map((m: any) => m.user_id), spec.members.map((m) => m.user_id));
+      assert.deepEqual(members.map((m: any) => m.user_id).sort(), spec.members.map((m) => m.user_id).sort());
     } finally {
       await gw.close();
     }
