@@ -27,12 +27,14 @@ export function openApiRequestContent(params: Params, dropEmpty: boolean): strin
 }
 
 /**
- * OpenAPI async notification: `sign` and `sign_type` excluded, empty values dropped —
- * the SDKs' rsaCheckV1 (the Node SDK's checkNotifySign tries with and without sign_type,
- * so this form verifies everywhere).
+ * OpenAPI async notification: `sign` and `sign_type` excluded, empty values KEPT as `key=` —
+ * what the SDKs check: Java's AlipaySignature.getSignCheckContentV1 (rsaCheckV1) appends
+ * every remaining key, and the Node SDK's checkNotifySign filters empty keys, not empty
+ * values (it tries with and then without sign_type, so excluding it verifies there too).
+ * The notifier should still leave empty fields out: then every client variant agrees.
  */
 export function openApiNotifyContent(params: Params): string {
-  return join(params, ['sign', 'sign_type'], true);
+  return join(params, ['sign', 'sign_type'], false);
 }
 
 /** MAPI request, return_url parameters and notification: `sign`, `sign_type` and empties dropped. */
