@@ -18,6 +18,8 @@ export interface GatewayConfig {
   notifySchedule: number[];
   /** How long notify_verify answers true for a notify_id. */
   notifyVerifyTtlMs: number;
+  /** How long a page flow (MAPI login + consent) may take before SESSION_TIMEOUT. */
+  loginTtlMs: number;
   /** Accepted clock difference for OpenAPI `timestamp`. */
   timestampToleranceMs: number;
   requestLogRetention: number;
@@ -69,6 +71,7 @@ export interface ConfigInput {
   adminToken?: string;
   notifySchedule?: string | number[];
   notifyVerifyTtl?: string;
+  loginTtl?: string;
   timestampTolerance?: string;
   requestLogRetention?: number | string;
   logLevel?: string;
@@ -86,6 +89,10 @@ export function resolveConfig(input: ConfigInput = {}, env = process.env): Gatew
       : { kind: 'memory' };
   const port = Number(input.port ?? env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${input.port ?? env.PORT}`);
+  const retention = Number(input.requestLogRetention ?? env.GATEWAYDO_REQUEST_LOG_RETENTION ?? 10000);
+  if (!Number.isInteger(retention) || retention < 1) {
+    throw new Error(`invalid request-log retention: ${input.requestLogRetention ?? env.GATEWAYDO_REQUEST_LOG_RETENTION} (a whole number of rows ≥ 1)`);
+  }
   const schedule = input.notifySchedule ?? env.GATEWAYDO_NOTIFY_SCHEDULE ?? ALIPAY_NOTIFY_SCHEDULE;
   return {
     host: input.host ?? env.HOST ?? '127.0.0.1',
@@ -97,8 +104,9 @@ export function resolveConfig(input: ConfigInput = {}, env = process.env): Gatew
     dataKey: loadDataKey(dataDir, env.GATEWAYDO_DATA_KEY),
     notifySchedule: Array.isArray(schedule) ? schedule : parseDurations(schedule),
     notifyVerifyTtlMs: parseDurations(input.notifyVerifyTtl ?? env.GATEWAYDO_NOTIFY_VERIFY_TTL ?? '24h')[0],
+    loginTtlMs: parseDurations(input.loginTtl ?? env.GATEWAYDO_LOGIN_TTL ?? '30m')[0],
     timestampToleranceMs: parseDurations(input.timestampTolerance ?? env.GATEWAYDO_TIMESTAMP_TOLERANCE ?? '30m')[0],
-    requestLogRetention: Number(input.requestLogRetention ?? env.GATEWAYDO_REQUEST_LOG_RETENTION ?? 10000),
+    requestLogRetention: retention,
     logLevel: input.logLevel ?? env.LOG_LEVEL ?? 'info',
     seedFile: input.seedFile ?? env.GATEWAYDO_SEED,
   };

@@ -7,9 +7,19 @@ import { openStorage } from './storage/db.ts';
 import { PiiVault } from './domain/pii.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerConsole } from './console/routes.ts';
+import { startRequestLogRetention } from './console/request-log-retention.ts';
 import { ensureSandbox, sandboxView, writeSandboxFile, type SandboxView } from './sandbox/seed.ts';
 import type { SandboxSpec } from './sandbox/spec.ts';
+import { importState, type StateFile } from './storage/export.ts';
 import { sql } from 'kysely';
+import { registerGatewayRoute } from './gateway/route.ts';
+import { createOpenApiHandler } from './gateway/openapi/handler.ts';
+import { createMapiHandler } from './gateway/mapi/handler.ts';
+import { registerBindPages } from './pages/bind.ts';
+import { startNotifyDispatcher } from './notify/dispatcher.ts';
+import { registerKoubeiPortal } from './pages/koubei-portal.ts';
+import { registerSmsInbox } from './pages/sms-inbox.ts';
 
 /** Paths whose values must never reach a log line in clear (personal data, secrets). */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.cert_no', '*.name', '*.mobile', '*.password'];
@@ -31,7 +41,7 @@ export function createLogger(config: GatewayConfig): Logger {
 }
 
 /** Wires storage, sandbox and HTTP routes together and listens; no logic of its own. */
-export async function startServer(config: GatewayConfig, options: { logger?: Logger; seed?: SandboxSpec } = {}): Promise<RunningGateway> {
+export async function startServer(config: GatewayConfig, options: { logger?: Logger; seed?: SandboxSpec; state?: StateFile } = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config);
   const storage = await openStorage(config.storage);
   let boundUrl = '';
@@ -76,10 +86,24 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
     }
   });
 
+  // An imported state (--import) replaces everything before the sandbox is looked at.
+  if (options.state) await importState(storage, ctx.vault, options.state).catch(async (err) => { await storage.close(); throw err; });
   const { spec, created } = await ensureSandbox(ctx, options.seed);
   await registerAdminRoutes(app, ctx);
   // Feature wiring: each feature registers its routes (and background work) here.
-  void metrics;
+  registerGatewayRoute(app, ctx, {
+    openapi: createOpenApiHandler(ctx, metrics),
+    mapi: createMapiHandler(ctx, metrics),
+  });
+  registerBindPages(app, ctx);
+  const notifier = startNotifyDispatcher(ctx);
+  // preClose: before the storage closes, so no attempt is cut off half-recorded.
+  app.addHook('preClose', () => notifier.stop());
+  registerKoubeiPortal(app, ctx);
+  registerSmsInbox(app, ctx);
+  await registerConsole(app, ctx);
+  const retention = startRequestLogRetention(ctx);
+  app.addHook('preClose', () => retention.stop());
 
   app.addHook('onClose', async () => {
     await storage.close();

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
-import { deleteFault, insertFault, listFaults } from '../storage/repositories/faults.ts';
-import { parseBody } from './validation.ts';
+import { deleteFault, insertFault, listFaults, type FaultRule } from '../storage/repositories/faults.ts';
+import { AdminError, validate } from './validation.ts';
 
 /**
  * Fault injection rules: `POST /admin/api/faults` { target: method/service or "*", code?,
@@ -20,26 +20,30 @@ export const faultSchema = z
   })
   .refine((f) => f.code || f.sub_code || f.latency_ms > 0, 'give a code, a sub_code or a latency_ms');
 
+export async function addFaultRule(ctx: GatewayContext, input: unknown): Promise<FaultRule> {
+  const body = validate(faultSchema, input);
+  return insertFault(ctx.db, {
+    target: body.target,
+    code: body.code ?? null,
+    sub_code: body.sub_code ?? null,
+    sub_msg: body.sub_msg ?? null,
+    latency_ms: body.latency_ms,
+    remaining: body.count ?? null,
+    probability: body.probability ?? null,
+  });
+}
+
+/** Deletes one rule by its id (as given in a URL), or throws 400/404. */
+export async function removeFaultRule(ctx: GatewayContext, id: string): Promise<number> {
+  const n = Number(id);
+  if (!Number.isInteger(n)) throw new AdminError(400, 'invalid_request', 'id must be a number');
+  if (!(await deleteFault(ctx.db, n))) throw new AdminError(404, 'not_found', 'no such fault rule');
+  return n;
+}
+
 export function registerFaultRoutes(admin: FastifyInstance, ctx: GatewayContext): void {
   admin.get('/faults', async () => listFaults(ctx.db));
-  admin.post('/faults', async (request, reply) => {
-    const body = parseBody(faultSchema, request.body, reply);
-    if (!body) return;
-    const rule = await insertFault(ctx.db, {
-      target: body.target,
-      code: body.code ?? null,
-      sub_code: body.sub_code ?? null,
-      sub_msg: body.sub_msg ?? null,
-      latency_ms: body.latency_ms,
-      remaining: body.count ?? null,
-      probability: body.probability ?? null,
-    });
-    return reply.code(201).send(rule);
-  });
-  admin.delete<{ Params: { id: string } }>('/faults/:id', async (request, reply) => {
-    const id = Number(request.params.id);
-    if (!Number.isInteger(id)) return reply.code(400).send({ error: 'invalid_request', message: 'id must be a number' });
-    return (await deleteFault(ctx.db, id)) ? { deleted: id } : reply.code(404).send({ error: 'not_found', message: 'no such fault rule' });
-  });
+  admin.post('/faults', async (request, reply) => reply.code(201).send(await addFaultRule(ctx, request.body)));
+  admin.delete<{ Params: { id: string } }>('/faults/:id', async (request) => ({ deleted: await removeFaultRule(ctx, request.params.id) }));
   admin.delete('/faults', async () => ({ deleted: await deleteFault(ctx.db) }));
 }

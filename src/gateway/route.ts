@@ -44,5 +44,11 @@ export function registerGatewayRoute(app: FastifyInstance, _ctx: GatewayContext,
     const isMapi = hasRawKey(rawQuery, 'service') || (rawBody !== null && hasRawKey(rawBody.toString('latin1'), 'service'));
     return (isMapi ? handlers.mapi : handlers.openapi)(req, reply);
   };
-  for (const path of GATEWAY_PATHS) app.route({ method: ['GET', 'POST'], url: path, handler: handle });
+  // Encapsulated so only the gateway keeps JSON bodies raw too: a client posting JSON (or
+  // broken JSON) gets Alipay's answer from the protocol handler, not Fastify's 400.
+  void app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    for (const path of GATEWAY_PATHS) scope.route({ method: ['GET', 'POST'], url: path, handler: handle });
+  });
 }

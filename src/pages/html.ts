@@ -39,11 +39,14 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f0f1f3;padding:10px;bo
 @media (max-width:600px){main{margin:12px auto}th,td{padding:4px}}
 `;
 
-/** The page shell shared by every page (login, consent, portal, inbox, console). */
-export function page(title: string, body: SafeHtml, opts: { nav?: SafeHtml } = {}): string {
+/**
+ * The page shell shared by every page (login, consent, portal, inbox, console). `head`:
+ * extra elements for <head> (a page's own stylesheet, script or icon, served from 'self').
+ */
+export function page(title: string, body: SafeHtml, opts: { nav?: SafeHtml; head?: SafeHtml } = {}): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${STYLE}</style>${opts.head?.value ?? ''}</head>
 <body><header><a href="/">gatewaydo</a> · ${escapeHtml(title)}${opts.nav ? ' · ' + opts.nav.value : ''}</header><main>${body.value}</main></body></html>`;
 }
 

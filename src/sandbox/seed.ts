@@ -10,7 +10,8 @@ import { insertMember } from '../storage/repositories/members.ts';
 import { insertMerchant, insertOperator } from '../storage/repositories/koubei.ts';
 import { generateSandboxSpec, type SandboxSpec } from './spec.ts';
 
-const SPEC_KEY = 'sandbox';
+/** The meta row holding the sandbox spec, sealed by the vault (JSON). */
+export const SPEC_KEY = 'sandbox';
 
 /** Every table a reset empties; meta (the spec, settings) stays. */
 const STATE_TABLES = [

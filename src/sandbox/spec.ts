@@ -84,16 +84,24 @@ export interface SandboxSpec {
 
 export const DEFAULT_AUTH_CODE_TTL_SECONDS = 600;
 
-/** A fresh app with generated keys (used by the sandbox and by the admin API). */
+/** A key pair unless the caller brings its own (seed files pin keys; generating one costs ~100 ms). */
+function pairUnless<T>(given: unknown, generate: () => Promise<T>): Promise<T | { privateKey: null; publicKey: '' }> {
+  return given ? Promise.resolve({ privateKey: null, publicKey: '' }) : generate();
+}
+
+/** A fresh app, keys generated unless given (used by the sandbox, seed files and the admin API). */
 export async function newApp(overrides: Partial<SandboxApp> = {}): Promise<SandboxApp> {
-  const [appKeys, platformKeys] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
+  const [appKeys, platformKeys] = await Promise.all([
+    pairUnless(overrides.app_public_key, generateRsaKeyPair),
+    pairUnless(overrides.platform_private_key, generateRsaKeyPair),
+  ]);
   return {
     app_id: newAppId(),
     name: '沙箱应用',
     sign_type: 'RSA2',
     app_private_key: appKeys.privateKey,
     app_public_key: appKeys.publicKey,
-    platform_private_key: platformKeys.privateKey,
+    platform_private_key: platformKeys.privateKey ?? '',
     platform_public_key: platformKeys.publicKey,
     methods: [...OPENAPI_METHODS],
     provider_id: null,
@@ -106,13 +114,13 @@ export async function newApp(overrides: Partial<SandboxApp> = {}): Promise<Sandb
   };
 }
 
-/** A fresh MAPI partner with an MD5 key and generated RSA + DSA pairs on both sides. */
+/** A fresh MAPI partner with an MD5 key and RSA + DSA pairs on both sides, generated unless given. */
 export async function newPartner(overrides: Partial<SandboxPartner> = {}): Promise<SandboxPartner> {
   const [rsa, dsa, platformRsa, platformDsa] = await Promise.all([
-    generateRsaKeyPair(),
-    generateDsaKeyPair(),
-    generateRsaKeyPair(),
-    generateDsaKeyPair(),
+    pairUnless(overrides.rsa_public_key, generateRsaKeyPair),
+    pairUnless(overrides.dsa_public_key, generateDsaKeyPair),
+    pairUnless(overrides.platform_rsa_private_key, generateRsaKeyPair),
+    pairUnless(overrides.platform_dsa_private_key, generateDsaKeyPair),
   ]);
   return {
     partner: newPid(),
@@ -122,9 +130,9 @@ export async function newPartner(overrides: Partial<SandboxPartner> = {}): Promi
     rsa_public_key: rsa.publicKey,
     dsa_private_key: dsa.privateKey,
     dsa_public_key: dsa.publicKey,
-    platform_rsa_private_key: platformRsa.privateKey,
+    platform_rsa_private_key: platformRsa.privateKey ?? '',
     platform_rsa_public_key: platformRsa.publicKey,
-    platform_dsa_private_key: platformDsa.privateKey,
+    platform_dsa_private_key: platformDsa.privateKey ?? '',
     platform_dsa_public_key: platformDsa.publicKey,
     services: [...MAPI_SERVICES],
     allowed_domains: [],

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import type { Engine } from './engine.ts';
@@ -47,7 +47,12 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     sqlite.pragma('foreign_keys = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(engine) } });
+  // Kysely looks for its migration tables in every schema unless told which one; on a
+  // database shared by several schemas (tests, one schema per deployment) it must be ours.
+  const migrationTableSchema = engine === 'postgres'
+    ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? undefined)
+    : undefined;
+  const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations(engine) } });
   const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

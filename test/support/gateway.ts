@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { resolveConfig, type ConfigInput } from '../../src/config.ts';
 import { startServer, type RunningGateway } from '../../src/server.ts';
 import type { SandboxSpec } from '../../src/sandbox/spec.ts';
@@ -32,16 +32,28 @@ export async function freshDatabaseUrl(base: string): Promise<string> {
   return url.toString();
 }
 
-export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec } = {}): Promise<TestGateway> {
+/** `logStream`: where the gateway's log lines go (a test that inspects them); stdout otherwise. */
+/** Drops the schema a freshDatabaseUrl() made, so test runs do not pile schemas up. */
+export async function dropDatabaseSchema(url: string): Promise<void> {
+  const schema = /search_path=(t_[a-z0-9_]+)/.exec(decodeURIComponent(new URL(url).searchParams.get('options') ?? ''))?.[1];
+  if (!schema) return;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
+}
+
+export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec; logStream?: DestinationStream } = {}): Promise<TestGateway> {
+  const { logStream, ...configInput } = input;
   const dataDir = mkdtempSync(join(tmpdir(), 'gatewaydo-test-'));
   const databaseUrl = input.databaseUrl ?? (process.env.DATABASE_URL ? await freshDatabaseUrl(process.env.DATABASE_URL) : undefined);
-  const config = resolveConfig({ port: 0, dataDir, databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'warn', ...input }, {
+  const config = resolveConfig({ port: 0, dataDir, databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'warn', ...configInput }, {
     ...process.env,
     DATABASE_URL: undefined,
     GATEWAYDO_DATA_KEY: undefined,
     GATEWAYDO_ADMIN_TOKEN: undefined,
   });
-  const gw = await startServer(config, { seed: input.seed, logger: pino({ level: config.logLevel }) });
+  const gw = await startServer(config, { seed: input.seed, logger: pino({ level: config.logLevel }, logStream) });
   const adminToken = gw.sandbox.admin_token;
   const url = gw.url;
   const admin = createAdminClient(url, adminToken);
@@ -50,7 +62,7 @@ export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec
     gatewayUrl: `${url}/gateway.do`,
     adminToken,
     storageEnv: {
-      GATEWAYDO_DATA_DIR: dataDir,
+      GATEWAYDO_DATA_DIR: config.dataDir ?? dataDir,
       GATEWAYDO_DATA_KEY: config.dataKey.toString('base64'),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
@@ -58,6 +70,7 @@ export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec
     async close() {
       await gw.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl && !input.databaseUrl) await dropDatabaseSchema(databaseUrl);
     },
   };
 }
