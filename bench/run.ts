@@ -193,7 +193,6 @@ async function main() {
     const provider = sandbox.koubei_operators[0];
 
     const results: Result[] = [];
-    const gw = `${gatewayUrl}/gateway.do`;
     const run = async (r: Promise<Result>) => {
       const res = await r;
       results.push(res);
@@ -201,10 +200,10 @@ async function main() {
       return res;
     };
     const serverCpuBefore = cpuSeconds(server.pid!);
-    const zhimaRes = await run(load('zhimaper.inner.apply (success)', gw, 'POST', [zhima], '"code":"10000"', '/gateway.do'));
+    const zhimaRes = await run(load('zhimaper.inner.apply (success)', gatewayUrl, 'POST', [zhima], '"code":"10000"', '/gateway.do'));
 
     // Fresh one-time codes, each used once: enough for the measured rate, made beforehand.
-    const needed = Math.ceil(Math.max(zhimaRes.rps, 200) * SECONDS * 1.3);
+    const needed = Math.ceil(Math.max(zhimaRes.rps * 2.5, 2000) * SECONDS);
     console.error(`  creating ${needed} Koubei auth codes…`);
     const codes: string[] = [];
     for (let i = 0; i < needed; i += 64) {
@@ -214,8 +213,8 @@ async function main() {
       codes.push(...batch.map((b: any) => b.code));
     }
     const koubeiBodies = codes.map((code) => signedForm(sandbox.app, 'koubei.member.data.oauth.query', { biz_content: JSON.stringify({ auth_type: 'pay_member', code }) }));
-    await run(load('koubei.member.data.oauth.query (fresh codes)', gw, 'POST', koubeiBodies, '"code":"10000"', '/gateway.do'));
-    await run(load('invalid signature', gw, 'POST', [badSign], 'isv.invalid-signature', '/gateway.do'));
+    await run(load('koubei.member.data.oauth.query (fresh codes)', gatewayUrl, 'POST', koubeiBodies, '"code":"10000"', '/gateway.do'));
+    await run(load('invalid signature', gatewayUrl, 'POST', [badSign], 'isv.invalid-signature', '/gateway.do'));
     const verifyPath = `/gateway.do?service=notify_verify&partner=${sandbox.partner.partner}&notify_id=${randomBytes(16).toString('hex')}`;
     const verifyRes = await run(load('MAPI notify_verify', gatewayUrl, 'GET', [verifyPath], 'false'));
     const helloRes = await run(load('bare fastify hello (baseline)', helloUrl, 'GET', ['/hello'], 'hello'));

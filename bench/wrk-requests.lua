@@ -2,7 +2,9 @@
 -- across wrk's threads so one-time codes are used once; answers without the expected
 -- text are counted as errors (the gateway answers errors with HTTP 200, like Alipay).
 -- args: <file> <threads> <expected substring> <GET|POST>
-local items, i, errors, threads = {}, 0, 0, {}
+-- `errors` is global: done() reads each thread's copy with thread:get().
+errors = 0
+local items, i, threads = {}, 0, {}
 local expect, method
 
 function setup(thread)
@@ -13,10 +15,11 @@ end
 function init(args)
   local nthreads = tonumber(args[2])
   expect, method = args[3], args[4]
-  local n = 0
-  for line in io.lines(args[1]) do
-    if n % nthreads == tid then table.insert(items, line) end
-    n = n + 1
+  local all = {}
+  for line in io.lines(args[1]) do table.insert(all, line) end
+  -- One-time items are dealt out across threads; a single repeated item goes to all.
+  for n, line in ipairs(all) do
+    if #all < nthreads or (n - 1) % nthreads == tid then table.insert(items, line) end
   end
 end
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import type { Engine } from './engine.ts';
@@ -26,6 +26,26 @@ function migrations(engine: Engine): Record<string, Migration> {
   };
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running a
+ * point query, so statements are cached by their SQL text (queries are parameterised, so
+ * the set of texts is small and fixed). Safe because one connection runs one query at a time.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        stmt = sqlite.prepare(sql);
+        if (statements.size < 2000) statements.set(sql, stmt);
+      }
+      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
+}
+
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   let db: Db;
   let engine: Engine;
@@ -45,7 +65,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   // Kysely looks for its migration tables in every schema unless told which one; on a
   // database shared by several schemas (tests, one schema per deployment) it must be ours.
