@@ -6,7 +6,7 @@ import { startServer, type RunningGateway } from './server.ts';
 import { sandboxSummary } from './summary.ts';
 import { PiiVault } from './domain/pii.ts';
 import { openStorage } from './storage/db.ts';
-import { exportState, importState, readStateFile, StateError, stateText, writeStateFile, type StateFile } from './storage/export.ts';
+import { exportGatewayState, exportState, importState, readStateFile, StateError, stateText, writeStateFile, type StateFile } from './storage/export.ts';
 import { loadSeedFile, SeedError } from './sandbox/seed-file.ts';
 import { runCommand, sandboxEnv } from './exec.ts';
 
@@ -37,6 +37,9 @@ interface ServeOptions extends StorageOptions {
   seed?: string;
   import?: string;
   exportOnExit?: string;
+  tls?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 function withStorageOptions(cmd: Command): Command {
@@ -53,10 +56,13 @@ function withServeOptions(cmd: Command, portDefault: string): Command {
     .option('--notify-schedule <list>', 'delays between notification attempts, e.g. 1s,2s,5s (env GATEWAYDO_NOTIFY_SCHEDULE)')
     .option('--seed <file>', 'start from this seed file, YAML or JSON (env GATEWAYDO_SEED); replaces the state')
     .option('--import <file>', 'start from this state file (written by `gatewaydo export`); replaces the state')
-    .option('--export-on-exit <file>', 'write the whole state to this file when stopping');
+    .option('--export-on-exit <file>', 'write the whole state to this file when stopping')
+    .option('--tls-cert <pem>', 'serve HTTPS with this certificate (PEM; env GATEWAYDO_TLS_CERT), with --tls-key')
+    .option('--tls-key <pem>', 'the private key of --tls-cert (PEM; env GATEWAYDO_TLS_KEY)')
+    .option('--tls <mode>', 'self-signed: serve HTTPS with a certificate generated for localhost, kept in the data dir (env GATEWAYDO_TLS)');
 }
 
-function configFrom(opts: ServeOptions, extra: ConfigInput = {}): GatewayConfig {
+function configFrom(opts: ServeOptions, extra: ConfigInput = {}, env = process.env): GatewayConfig {
   try {
     return resolveConfig({
       port: opts.port,
@@ -66,8 +72,11 @@ function configFrom(opts: ServeOptions, extra: ConfigInput = {}): GatewayConfig 
       publicUrl: opts.publicUrl,
       notifySchedule: opts.notifySchedule,
       seedFile: opts.seed,
+      tls: opts.tls,
+      tlsCert: opts.tlsCert,
+      tlsKey: opts.tlsKey,
       ...extra,
-    });
+    }, env);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -94,7 +103,7 @@ async function startFrom(opts: ServeOptions, config: GatewayConfig): Promise<Run
 
 async function exportOnExit(gateway: RunningGateway, file: string | undefined): Promise<void> {
   if (!file) return;
-  await writeStateFile(file, await exportState(gateway.ctx.storage, gateway.ctx.vault));
+  await writeStateFile(file, await exportGatewayState(gateway.ctx));
   process.stderr.write(`gatewaydo: state exported to ${file}\n`);
 }
 
@@ -105,7 +114,8 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
       await fn(...args);
     } catch (err) {
       const refused = err instanceof UsageError || err instanceof SeedError || err instanceof StateError;
-      process.stderr.write(`gatewaydo: ${(err as Error).message}\n`);
+      // Seed problems are already `file:line: …` lines, one per problem.
+      process.stderr.write(err instanceof SeedError ? `${err.message}\n` : `gatewaydo: ${(err as Error).message}\n`);
       process.exit(refused ? 2 : 1);
     }
   };
@@ -116,11 +126,9 @@ withServeOptions(program.command('serve'), 'env PORT, default 8080')
   .action(action(async (opts: ServeOptions) => {
     const config = configFrom(opts);
     const gateway = await startFrom(opts, config);
-    if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    if (!config.tls && config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
       gateway.ctx.logger.warn('serving plain HTTP on a non-loopback address; put TLS in front of it');
     }
-    const seeded = gateway.createdSandbox || Boolean(config.seedFile);
-    process.stdout.write(sandboxSummary(gateway.sandbox, config.dataDir ? join(config.dataDir, 'sandbox.json') : undefined, seeded) + '\n');
     let closing = false;
     const shutdown = () => {
       if (closing) return;
@@ -135,6 +143,9 @@ withServeOptions(program.command('serve'), 'env PORT, default 8080')
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
+    // Only now: whoever waits for this summary may signal us at once.
+    const seeded = gateway.createdSandbox || Boolean(config.seedFile);
+    process.stdout.write(sandboxSummary(gateway.sandbox, config.dataDir ? join(config.dataDir, 'sandbox.json') : undefined, seeded) + '\n');
   }));
 
 withServeOptions(program.command('exec'), 'default 0: a free one')
@@ -144,7 +155,7 @@ withServeOptions(program.command('exec'), 'default 0: a free one')
   .action(action(async (command: string[], opts: ServeOptions) => {
     // Only flags choose storage: a DATABASE_URL meant for the command must not become ours.
     const memory = !opts.dataDir && !opts.databaseUrl;
-    const config = configFrom(opts, { memory, port: opts.port ?? 0, logLevel: process.env.LOG_LEVEL ?? 'warn' });
+    const config = configFrom(opts, { memory, port: opts.port ?? 0, logLevel: process.env.LOG_LEVEL ?? 'warn' }, { ...process.env, DATABASE_URL: undefined });
     const gateway = await startFrom(opts, config);
     process.stderr.write(`gatewaydo: gateway at ${gateway.sandbox.gateway} (storage: ${describeStorage(config)})\n`);
     const code = await runCommand(command, sandboxEnv(gateway.url, gateway.sandbox));

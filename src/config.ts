@@ -25,7 +25,23 @@ export interface GatewayConfig {
   requestLogRetention: number;
   logLevel: string;
   seedFile?: string;
+  /** A request (headers and body) must arrive within this; an idle connection is closed after it. */
+  requestTimeoutMs: number;
+  /** How long an ISV's notify_url may take to answer one attempt. */
+  notifyTimeoutMs: number;
+  /** Gateway calls per second per app (OpenAPI) and per partner (MAPI), per process; 0: no limit. */
+  rateLimit: number;
+  /** HTTPS: PEM files, or a certificate generated for local use. Plain HTTP when absent. */
+  tls?: TlsSource;
 }
+
+export type TlsSource = { kind: 'files'; certFile: string; keyFile: string } | { kind: 'self-signed' };
+
+/**
+ * Largest request body accepted (1 MiB); Alipay's own limit is unpublished, forms here are
+ * small. A larger body sent to the gateway gets the protocol's answer (40002 / ILLEGAL_ARGUMENT).
+ */
+export const BODY_LIMIT = 1024 * 1024;
 
 export const ALIPAY_NOTIFY_SCHEDULE = '4m,10m,10m,1h,2h,6h,15h';
 
@@ -76,6 +92,33 @@ export interface ConfigInput {
   requestLogRetention?: number | string;
   logLevel?: string;
   seedFile?: string;
+  requestTimeout?: string;
+  notifyTimeout?: string;
+  rateLimit?: number | string;
+  /** `self-signed`, or omitted with tlsCert + tlsKey. */
+  tls?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Generous by default: a limit that tests and benchmarks on one machine never reach. */
+export const DEFAULT_RATE_LIMIT = 10_000;
+
+function resolveRateLimit(value: number | string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid rate limit: ${value} (calls per second per app or partner; 0 for none)`);
+  return n;
+}
+
+function resolveTls(input: ConfigInput, env: NodeJS.ProcessEnv): TlsSource | undefined {
+  const mode = input.tls ?? env.GATEWAYDO_TLS;
+  const certFile = input.tlsCert ?? env.GATEWAYDO_TLS_CERT;
+  const keyFile = input.tlsKey ?? env.GATEWAYDO_TLS_KEY;
+  if (mode !== undefined && mode !== 'self-signed') throw new Error(`invalid --tls ${mode} (the only mode is self-signed; or give --tls-cert and --tls-key)`);
+  if (mode && (certFile || keyFile)) throw new Error('give --tls self-signed or --tls-cert/--tls-key, not both');
+  if (mode) return { kind: 'self-signed' };
+  if (!certFile !== !keyFile) throw new Error('--tls-cert and --tls-key go together');
+  return certFile && keyFile ? { kind: 'files', certFile: resolve(certFile), keyFile: resolve(keyFile) } : undefined;
 }
 
 export function resolveConfig(input: ConfigInput = {}, env = process.env): GatewayConfig {
@@ -109,5 +152,9 @@ export function resolveConfig(input: ConfigInput = {}, env = process.env): Gatew
     requestLogRetention: retention,
     logLevel: input.logLevel ?? env.LOG_LEVEL ?? 'info',
     seedFile: input.seedFile ?? env.GATEWAYDO_SEED,
+    requestTimeoutMs: parseDurations(input.requestTimeout ?? env.GATEWAYDO_REQUEST_TIMEOUT ?? '30s')[0],
+    notifyTimeoutMs: parseDurations(input.notifyTimeout ?? env.GATEWAYDO_NOTIFY_TIMEOUT ?? '15s')[0],
+    rateLimit: resolveRateLimit(input.rateLimit ?? env.GATEWAYDO_RATE_LIMIT ?? DEFAULT_RATE_LIMIT),
+    tls: resolveTls(input, env),
   };
 }

@@ -5,7 +5,7 @@ import { resetSandbox, sandboxView, type SandboxView } from './sandbox/seed.ts';
 import type { SandboxSpec } from './sandbox/spec.ts';
 import { createAdminClient, type AdminClient } from './admin/client.ts';
 import { loadSeedFile, seedSpec, SeedError, type SeedInput } from './sandbox/seed-file.ts';
-import { exportState, readStateFile, StateError, type StateFile } from './storage/export.ts';
+import { exportGatewayState, readStateFile, StateError, type StateFile } from './storage/export.ts';
 
 /**
  * The programmatic API for test suites: an in-process gateway on a free port.
@@ -79,7 +79,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     async reset() {
       return sandboxView(gw.ctx, await resetSandbox(gw.ctx));
     },
-    exportState: () => exportState(gw.ctx.storage, gw.ctx.vault),
+    exportState: () => exportGatewayState(gw.ctx),
     close: () => gw.close(),
   };
 }

@@ -1,9 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import pino, { type Logger } from 'pino';
-import type { GatewayConfig } from './config.ts';
+import { BODY_LIMIT, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { openStorage } from './storage/db.ts';
+import { RequestLogWriter } from './storage/request-log-writer.ts';
 import { PiiVault } from './domain/pii.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerAdminRoutes } from './admin/routes.ts';
@@ -20,12 +21,11 @@ import { registerBindPages } from './pages/bind.ts';
 import { startNotifyDispatcher } from './notify/dispatcher.ts';
 import { registerKoubeiPortal } from './pages/koubei-portal.ts';
 import { registerSmsInbox } from './pages/sms-inbox.ts';
+import { loadTls } from './tls.ts';
 
 /** Paths whose values must never reach a log line in clear (personal data, secrets). */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.cert_no', '*.name', '*.mobile', '*.password'];
 
-/** Largest request body accepted; Alipay's own limit is unpublished, forms here are small. */
-export const BODY_LIMIT = 1024 * 1024;
 
 export interface RunningGateway {
   ctx: GatewayContext;
@@ -51,15 +51,23 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
     db: storage.db,
     vault: new PiiVault(config.dataKey),
     logger,
+    requestLog: new RequestLogWriter(storage.db, logger),
     baseUrl: () => (config.publicUrl ?? boundUrl).replace(/\/$/, ''),
   };
 
+  const tls = await loadTls(config);
+  const timeout = config.requestTimeoutMs;
+  // Node checks for overdue requests every connectionsCheckingInterval (30 s by default):
+  // often enough that a trickling client is cut off near its deadline, not 30 s after it.
+  const serverOptions = { headersTimeout: timeout, connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(timeout / 4))) };
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    // Slow clients are cut off instead of holding a connection forever.
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    // Slow clients are cut off instead of holding a connection forever: idle sockets after
+    // the timeout, and requests whose headers and body have not all arrived by then.
+    connectionTimeout: timeout,
+    requestTimeout: timeout,
+    ...(tls ? { https: { ...serverOptions, cert: tls.cert, key: tls.key } } : { http: serverOptions }),
     // Per-request lines would repeat what the request log stores (masked) and cost throughput.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -106,6 +114,8 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
   app.addHook('preClose', () => retention.stop());
 
   app.addHook('onClose', async () => {
+    // After the last request was answered: its log row is written before storage closes.
+    await ctx.requestLog.flush();
     await storage.close();
   });
 
@@ -117,7 +127,7 @@ export async function startServer(config: GatewayConfig, options: { logger?: Log
   }
   // listen() may report [::1]; users and clients want the host they asked for.
   const address = app.server.address();
-  if (address && typeof address === 'object') boundUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  if (address && typeof address === 'object') boundUrl = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
   const sandbox = sandboxView(ctx, spec);
   writeSandboxFile(ctx, sandbox);
   return { ctx, app, url: ctx.baseUrl(), sandbox, createdSandbox: created, close: () => app.close() };

@@ -33,12 +33,15 @@ export function parseRequestFilter(query: unknown): RequestLogFilter {
 
 /** Newest first, filtered by caller (app_id / partner), method or service, result code and time. */
 export async function findRequests(ctx: GatewayContext, query: unknown): Promise<LoggedRequest[]> {
-  return listRequestLog(ctx.db, parseRequestFilter(query));
+  const filter = parseRequestFilter(query);
+  await ctx.requestLog.flush();
+  return listRequestLog(ctx.db, filter);
 }
 
 export async function findRequest(ctx: GatewayContext, id: string): Promise<LoggedRequest> {
   const n = Number(id);
   if (!Number.isSafeInteger(n)) throw new AdminError(400, 'invalid_request', 'id must be a number');
+  await ctx.requestLog.flush();
   const entry = await findRequestLog(ctx.db, n);
   if (!entry) throw new AdminError(404, 'not_found', 'no such request');
   return entry;

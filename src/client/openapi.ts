@@ -112,7 +112,7 @@ export function koubeiMemberDataOauthQuery(
 export function zhimaperInnerApply(
   gatewayUrl: string,
   app: OpenApiApp,
-  biz: { name: string; cert_no: string; mobile: string; cert_type?: 'IDENTITY_CARD'; linked_merchant_id?: string },
+  biz: { name: string; cert_no: string; mobile: string; cert_type?: string; linked_merchant_id?: string },
   opts?: OpenApiOptions,
 ): Promise<OpenApiResult<ZhimaperInnerApply>> {
   return callOpenApi(gatewayUrl, app, 'alipay.user.auth.zhimaper.inner.apply', { cert_type: 'IDENTITY_CARD', ...biz }, opts);

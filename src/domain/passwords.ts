@@ -22,3 +22,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const actual = await derive(password, Buffer.from(salt, 'base64'), Number(n));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * For a login id with no account: spends the time of a real check, so how fast a wrong
+ * login is refused does not tell whether the login id exists.
+ */
+export async function verifyNoAccount(password: string): Promise<undefined> {
+  dummyHash ??= hashPassword('gatewaydo: no such account');
+  await verifyPassword(password, await dummyHash);
+  return undefined;
+}

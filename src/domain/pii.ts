@@ -51,35 +51,60 @@ export function maskName(v: string): string {
   return chars.length <= 1 ? '*' : '*'.repeat(chars.length - 1) + chars[chars.length - 1];
 }
 
-/** Parameter names whose values are personal data wherever they appear (request log, logs). */
-const MASKS: Record<string, (v: string) => string> = {
-  cert_no: maskCertNo,
-  mobile: maskMobile,
-  name: maskName,
-};
+/**
+ * Parameter names whose values are personal data wherever they appear (request log, logs).
+ * A Map, not an object: a parameter named `__proto__` or `constructor` is not a mask.
+ */
+const MASKS = new Map<string, (v: string) => string>([
+  ['cert_no', maskCertNo],
+  ['mobile', maskMobile],
+  ['name', maskName],
+]);
 
 /** Masks personal fields in a flat params object and inside a JSON biz_content. */
 export function maskParams(params: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params)) {
-    if (MASKS[k]) out[k] = MASKS[k](v);
-    else if (k === 'biz_content') out[k] = maskJsonText(v);
-    else out[k] = v;
-  }
-  return out;
+  // fromEntries: own properties even for a key like `__proto__`.
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k, MASKS.get(k)?.(v) ?? (k === 'biz_content' ? maskJsonText(v) : v)]),
+  );
 }
 
 function maskJsonText(text: string): string {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const masked: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(parsed)) masked[k] = typeof v === 'string' && MASKS[k] ? MASKS[k](v) : v;
-      return JSON.stringify(masked);
+      const masked = Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? (MASKS.get(k)?.(v) ?? v) : v]);
+      return JSON.stringify(Object.fromEntries(masked));
     }
     return text;
   } catch {
     // Not JSON: could hold anything, so keep only its size.
     return `<${text.length} chars, not JSON>`;
   }
+}
+
+/**
+ * For texts that may quote a request's personal values (an answer echoing the string to
+ * sign, a signature diagnosis): replaces each name / cert_no / mobile the params — or a
+ * JSON biz_content — carried by its mask.
+ */
+export function piiScrubber(params: Record<string, string>): (text: string) => string {
+  const pairs: Array<[string, string]> = [];
+  const collect = (source: Record<string, unknown>) => {
+    for (const [key, mask] of MASKS) {
+      const v = Object.hasOwn(source, key) ? source[key] : undefined;
+      const text = typeof v === 'number' ? String(v) : v;
+      if (typeof text === 'string' && text.trim() !== '') pairs.push([text, mask(text)], [text.trim(), mask(text.trim())]);
+    }
+  };
+  collect(params);
+  try {
+    const biz: unknown = JSON.parse(params.biz_content ?? '');
+    if (biz && typeof biz === 'object') collect(biz as Record<string, unknown>);
+  } catch {
+    // Not JSON: maskParams already reduces it to its length; nothing to collect here.
+  }
+  // Longest first, so a value that contains another is replaced whole.
+  pairs.sort((a, b) => b[0].length - a[0].length);
+  return (text) => pairs.reduce((t, [value, masked]) => t.replaceAll(value, masked), text);
 }

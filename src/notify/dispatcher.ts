@@ -12,9 +12,12 @@ export interface NotifyDispatcher {
   stop(): Promise<void>;
 }
 
-/** Alipay's timeout for the ISV's answer is unpublished; 15 s, well inside the lease. */
-const ATTEMPT_TIMEOUT_MS = 15_000;
-const LEASE_MS = 30_000;
+/**
+ * Alipay's timeout for the ISV's answer is unpublished; GATEWAYDO_NOTIFY_TIMEOUT (15 s by
+ * default). A lease is twice that, so an attempt ends well inside it — and a process that
+ * died mid-attempt holds its rows no longer than that before another process retries them.
+ */
+const LEASE_PER_TIMEOUT = 2;
 const BATCH = 16;
 const EXCERPT_BYTES = 512;
 
@@ -34,14 +37,15 @@ async function readExcerpt(res: Response): Promise<string> {
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES + 1));
 }
 
-function describeError(err: unknown): string {
+function describeError(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return `no answer within ${ATTEMPT_TIMEOUT_MS / 1000}s`;
+  if (e.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000}s`;
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
 export function startNotifyDispatcher(ctx: GatewayContext): NotifyDispatcher {
   const schedule = ctx.config.notifySchedule;
+  const timeoutMs = ctx.config.notifyTimeoutMs;
   // Poll often enough for the shortest delay (tests use 200ms), at most once a second.
   const pollMs = Math.min(1000, Math.max(50, Math.floor(Math.min(...schedule, 2000) / 2)));
   const stopping = new AbortController();
@@ -60,13 +64,13 @@ export function startNotifyDispatcher(ctx: GatewayContext): NotifyDispatcher {
         body: n.body,
         // A redirect is not an answer; Alipay does not follow them either.
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), stopping.signal]),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
       });
       status = res.status;
       excerpt = await readExcerpt(res);
     } catch (err) {
       if (stopping.signal.aborted) return releaseLease(ctx.db, n);
-      error = describeError(err);
+      error = describeError(err, timeoutMs);
     }
     const delivered = status !== null && status >= 200 && status < 300 && excerpt === 'success';
     const attempts = n.attempts + 1;
@@ -86,7 +90,7 @@ export function startNotifyDispatcher(ctx: GatewayContext): NotifyDispatcher {
   async function tick(): Promise<void> {
     try {
       for (;;) {
-        const due = await claimDueNotifications(ctx.db, Date.now(), LEASE_MS, BATCH);
+        const due = await claimDueNotifications(ctx.db, Date.now(), timeoutMs * LEASE_PER_TIMEOUT, BATCH);
         await Promise.all(due.map(attempt));
         if (due.length < BATCH || stopping.signal.aborted) return;
       }

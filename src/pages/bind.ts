@@ -10,6 +10,7 @@ import { findPartner } from '../storage/repositories/partners.ts';
 import { createSession, deleteSession, findSession, type Session } from '../storage/repositories/sessions.ts';
 import { consentPage, errorPage, loginPage, messagePage, timeoutPage, type BindView } from './bind-views.ts';
 import { PAGE_HEADERS } from './html.ts';
+import { attemptLogin, THROTTLED_MESSAGE_ZH } from './login-throttle.ts';
 
 /**
  * The person's side of sns.account.bind: log in, consent, decide. One DB session per
@@ -145,7 +146,9 @@ export function registerBindPages(app: FastifyInstance, ctx: GatewayContext): vo
       if (flow.expired) return finish(ctx, reply, flow, 'timeout');
       const loginId = form.get('login_id') ?? '';
       const password = form.get('password') ?? '';
-      const member = loginId && password ? await authenticateMember(ctx.db, ctx.vault, loginId, password) : undefined;
+      const attempt = loginId && password ? await attemptLogin(ctx, 'mapi', loginId, () => authenticateMember(ctx.db, ctx.vault, loginId, password)) : undefined;
+      if (attempt?.throttled) return sendPage(reply, 429, loginPage(flow.view, { loginId, message: THROTTLED_MESSAGE_ZH }));
+      const member = attempt?.subject;
       if (!member) return sendPage(reply, 200, loginPage(flow.view, { loginId, message: '支付宝账户名或登录密码不正确。' }));
       // A new session id once logged in (no fixation); same deadline.
       const fresh = await createSession(ctx.db, SESSION_KIND, flow.session.expires_at - Date.now(), member.user_id, flow.session.data);

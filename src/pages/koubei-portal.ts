@@ -8,6 +8,7 @@ import { issueAuthCode } from '../storage/repositories/auth-codes.ts';
 import { createSession, deleteSession, findSession, type Session } from '../storage/repositories/sessions.ts';
 import { koubeiMemberDataOauthQuery } from '../services/koubei.member.data.oauth.query.ts';
 import { html, page, PAGE_HEADERS } from './html.ts';
+import { attemptLogin, THROTTLED_MESSAGE_ZH } from './login-throttle.ts';
 
 /**
  * The Koubei operator portal: an operator (服务商, 商户, their staff, 小二) signs in, picks an
@@ -109,7 +110,9 @@ export function registerKoubeiPortal(app: FastifyInstance, ctx: GatewayContext):
     }
 
     if (form.action === 'login') {
-      const operator = await authenticateOperator(ctx.db, form.login_id ?? '', form.password ?? '');
+      const attempt = await attemptLogin(ctx, 'koubei', form.login_id ?? '', () => authenticateOperator(ctx.db, form.login_id ?? '', form.password ?? ''));
+      if (attempt.throttled) return sendPage(reply, 429, '口碑商家中心', loginForm(session, THROTTLED_MESSAGE_ZH));
+      const operator = attempt.subject;
       if (!operator) return sendPage(reply, 401, '口碑商家中心', loginForm(session, '账号或密码错误'));
       // A new session at sign-in, so an id planted before login is worth nothing after it.
       await deleteSession(ctx.db, session.id);

@@ -228,34 +228,39 @@ function present<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * A key pair as the seed gives it: a private key implies its public half; a public key
+ * alone means its owner keeps the private half to itself; nothing means "generate".
+ */
+function givenPair(privateKey: string | undefined, publicKey?: string): { privateKey: string | null; publicKey: string } | undefined {
+  if (privateKey === undefined && publicKey === undefined) return undefined;
+  return { privateKey: privateKey ?? null, publicKey: publicKey ?? publicHalf(privateKey!) };
+}
+
 /** The spec a checked seed describes: passwords hashed, public halves derived, the rest generated. */
 export async function specFromSeed(seed: Seed): Promise<SandboxSpec> {
   const apps = await Promise.all(
-    seed.apps.map(({ alipay_private_key, app_private_key, app_public_key, ...app }) =>
-      newApp({
+    seed.apps.map(({ alipay_private_key, app_private_key, app_public_key, ...app }) => {
+      const [isv, platform] = [givenPair(app_private_key, app_public_key), givenPair(alipay_private_key)];
+      return newApp({
         ...present(app),
-        // Given only a public key, the ISV keeps the private half to itself.
-        ...(app_public_key !== undefined || app_private_key !== undefined
-          ? { app_private_key: app_private_key ?? null, app_public_key: app_public_key ?? publicHalf(app_private_key!) }
-          : {}),
-        ...(alipay_private_key && { platform_private_key: alipay_private_key, platform_public_key: publicHalf(alipay_private_key) }),
-      }),
-    ),
+        ...(isv && { app_private_key: isv.privateKey, app_public_key: isv.publicKey }),
+        ...(platform && { platform_private_key: platform.privateKey!, platform_public_key: platform.publicKey }),
+      });
+    }),
   );
   const partners = await Promise.all(
-    seed.partners.map(({ rsa_private_key, rsa_public_key, dsa_private_key, dsa_public_key, alipay_rsa_private_key, alipay_dsa_private_key, ...p }) =>
-      newPartner({
+    seed.partners.map(({ rsa_private_key, rsa_public_key, dsa_private_key, dsa_public_key, alipay_rsa_private_key, alipay_dsa_private_key, ...p }) => {
+      const [rsa, dsa] = [givenPair(rsa_private_key, rsa_public_key), givenPair(dsa_private_key, dsa_public_key)];
+      const [platformRsa, platformDsa] = [givenPair(alipay_rsa_private_key), givenPair(alipay_dsa_private_key)];
+      return newPartner({
         ...present(p),
-        ...(rsa_public_key !== undefined || rsa_private_key !== undefined
-          ? { rsa_private_key: rsa_private_key ?? null, rsa_public_key: rsa_public_key ?? publicHalf(rsa_private_key!) }
-          : {}),
-        ...(dsa_public_key !== undefined || dsa_private_key !== undefined
-          ? { dsa_private_key: dsa_private_key ?? null, dsa_public_key: dsa_public_key ?? publicHalf(dsa_private_key!) }
-          : {}),
-        ...(alipay_rsa_private_key && { platform_rsa_private_key: alipay_rsa_private_key, platform_rsa_public_key: publicHalf(alipay_rsa_private_key) }),
-        ...(alipay_dsa_private_key && { platform_dsa_private_key: alipay_dsa_private_key, platform_dsa_public_key: publicHalf(alipay_dsa_private_key) }),
-      }),
-    ),
+        ...(rsa && { rsa_private_key: rsa.privateKey, rsa_public_key: rsa.publicKey }),
+        ...(dsa && { dsa_private_key: dsa.privateKey, dsa_public_key: dsa.publicKey }),
+        ...(platformRsa && { platform_rsa_private_key: platformRsa.privateKey!, platform_rsa_public_key: platformRsa.publicKey }),
+        ...(platformDsa && { platform_dsa_private_key: platformDsa.privateKey!, platform_dsa_public_key: platformDsa.publicKey }),
+      });
+    }),
   );
   const members = await Promise.all(seed.members.map((m) => newMember(present(m) as typeof m)));
   const merchants = seed.merchants.map((m) => ({ ...m, merchant_id: m.merchant_id ?? newPid() }));

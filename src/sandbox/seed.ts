@@ -4,6 +4,7 @@ import type { Db } from '../storage/db.ts';
 import type { GatewayContext } from '../context.ts';
 import type { PiiVault } from '../domain/pii.ts';
 import { getMeta } from '../storage/repositories/meta.ts';
+import { forgetCachedRows } from '../storage/row-cache.ts';
 import { insertApp } from '../storage/repositories/apps.ts';
 import { insertPartner } from '../storage/repositories/partners.ts';
 import { insertMember } from '../storage/repositories/members.ts';
@@ -69,6 +70,8 @@ export async function ensureSandbox(ctx: GatewayContext, given?: SandboxSpec): P
 /** Back to the sandbox as the spec describes it: all state rows replaced, in one transaction. */
 export async function resetSandbox(ctx: GatewayContext, spec?: SandboxSpec): Promise<SandboxSpec> {
   const current = spec ?? (await loadSpec(ctx)) ?? (await generateSandboxSpec());
+  // Rows of calls answered before the reset are written now, so the reset empties them too.
+  await ctx.requestLog.flush();
   await ctx.db.transaction().execute(async (trx) => {
     for (const t of STATE_TABLES) await trx.deleteFrom(t).execute();
     await trx
@@ -78,6 +81,7 @@ export async function resetSandbox(ctx: GatewayContext, spec?: SandboxSpec): Pro
       .execute();
     await insertSpecRows(trx, ctx.vault, current);
   });
+  forgetCachedRows();
   return current;
 }
 

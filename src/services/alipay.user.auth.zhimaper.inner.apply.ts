@@ -1,7 +1,7 @@
 import { businessError, explained, fail, gatewayError } from '../gateway/openapi/codes.ts';
 import type { MethodSpec } from '../gateway/openapi/registry.ts';
 import { isValidIdNumber } from '../domain/ids.ts';
-import { findCertifiedByIdentity } from '../storage/repositories/members.ts';
+import { findCertifiedUserId } from '../storage/repositories/members.ts';
 import { findMerchant } from '../storage/repositories/koubei.ts';
 import { issueTokens, lifetimes, recordZhimaAuth } from '../storage/repositories/zhima.ts';
 import { queueSms } from '../storage/repositories/sms.ts';
@@ -56,13 +56,13 @@ export const alipayUserAuthZhimaperInnerApply: MethodSpec = {
       }
     }
 
-    const member = await findCertifiedByIdentity(db, ctx.vault, input.name.trim(), certNo, mobile);
-    if (!member) fail(explained(ERRORS.NO_USER_ERROR, 'no certified member matches name + cert_no + mobile'));
+    const userId = await findCertifiedUserId(db, ctx.vault, input.name.trim(), certNo, mobile);
+    if (!userId) return fail(explained(ERRORS.NO_USER_ERROR, 'no certified member matches name + cert_no + mobile'));
 
-    const authId = await recordZhimaAuth(db, { app_id: app.app_id, user_id: member.user_id, linked_merchant_id: linked, now });
-    const pair = await issueTokens(db, app, member.user_id, authId, now);
+    const authId = await recordZhimaAuth(db, { app_id: app.app_id, user_id: userId, linked_merchant_id: linked, now });
+    const pair = await issueTokens(db, app, userId, authId, now);
     await queueSms(db, ctx.vault, {
-      user_id: member.user_id,
+      user_id: userId,
       mobile,
       content: `【芝麻信用】您已通过支付宝授权“${app.name}”（${app.app_id}）查询您的芝麻个人信用信息。如非本人操作，请及时联系客服。`,
       now,

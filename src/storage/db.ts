@@ -5,7 +5,10 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import type { Engine } from './engine.ts';
+import { statementName } from './prepared.ts';
 import * as m001 from './migrations/001_initial.ts';
+import * as m002 from './migrations/002_live_tokens_index.ts';
+import * as m003 from './migrations/003_login_attempts.ts';
 
 export type Db = Kysely<Database>;
 
@@ -23,6 +26,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 function migrations(engine: Engine): Record<string, Migration> {
   return {
     '001_initial': { up: (db) => m001.up(db, engine) },
+    '002_live_tokens_index': { up: (db) => m002.up(db) },
+    '003_login_attempts': { up: (db) => m003.up(db) },
   };
 }
 
@@ -46,6 +51,31 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+/**
+ * The hot path's queries (prepared.ts) become named statements on each PostgreSQL
+ * connection: parsed and planned once per connection instead of on every call.
+ */
+function withServerSidePreparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
+  client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof config === 'string' && callback === undefined ? statementName(config) : undefined;
+    return name ? query({ name, text: config, values }) : query(config, values, callback);
+  }) as typeof client.query;
+}
+
+/**
+ * Kysely's migrator lists the tables of every schema in the database before it starts; a
+ * schema that another deployment (or test) drops meanwhile fails that listing with
+ * 3F000 invalid_schema_name, though nothing is wrong with ours: so that is tried again.
+ */
+async function migrate(migrator: Migrator): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error || attempt === 5 || (error as { code?: string }).code !== '3F000') return error;
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
+}
+
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   let db: Db;
   let engine: Engine;
@@ -54,6 +84,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     // A dropped idle connection must not take the process down.
     pool.on('error', () => {});
+    pool.on('connect', withServerSidePreparedStatements);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     engine = 'sqlite';
@@ -73,7 +104,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? undefined)
     : undefined;
   const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations(engine) } });
-  const { error } = await migrator.migrateToLatest();
+  const error = await migrate(migrator);
   if (error) {
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));

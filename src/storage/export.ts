@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { sql, type Insertable, type Selectable } from 'kysely';
 import { z } from 'zod';
+import type { GatewayContext } from '../context.ts';
 import type { PiiVault } from '../domain/pii.ts';
 import { SPEC_KEY } from '../sandbox/seed.ts';
 import type { Db, Storage } from './db.ts';
@@ -152,8 +153,14 @@ export async function exportState(storage: Storage, vault: PiiVault): Promise<St
   });
 }
 
+/** A running gateway's state: request-log rows still buffered in this process are written first. */
+export async function exportGatewayState(ctx: GatewayContext): Promise<StateFile> {
+  await ctx.requestLog.flush();
+  return exportState(ctx.storage, ctx.vault);
+}
+
 const envelopeSchema = z.object({
-  format: z.literal(STATE_FORMAT, { error: `not a gatewaydo state file (format must be "${STATE_FORMAT}")` }),
+  format: z.literal(STATE_FORMAT),
   version: z.literal(STATE_VERSION, { error: `unsupported state file version (this gatewaydo reads version ${STATE_VERSION})` }),
   schema: z.string(),
   tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()), { error: 'must be a list of rows' })),
@@ -161,6 +168,7 @@ const envelopeSchema = z.object({
 
 /** Checks a parsed state file's envelope; the rows are checked as they are written. */
 export function parseStateFile(data: unknown): StateFile {
+  if ((data as { format?: unknown } | null)?.format !== STATE_FORMAT) throw new StateError(`not a gatewaydo state file (format must be "${STATE_FORMAT}")`);
   const result = envelopeSchema.safeParse(data);
   if (!result.success) {
     throw new StateError(result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));

@@ -33,7 +33,11 @@ export async function freshDatabaseUrl(base: string): Promise<string> {
 }
 
 /** `logStream`: where the gateway's log lines go (a test that inspects them); stdout otherwise. */
-/** Drops the schema a freshDatabaseUrl() made, so test runs do not pile schemas up. */
+/**
+ * Drops the schema a freshDatabaseUrl() made. Not done on every close: Kysely's migrator
+ * introspects all schemas, so a drop racing another gateway's start can fail that start.
+ * CI drops its whole database at the end instead.
+ */
 export async function dropDatabaseSchema(url: string): Promise<void> {
   const schema = /search_path=(t_[a-z0-9_]+)/.exec(decodeURIComponent(new URL(url).searchParams.get('options') ?? ''))?.[1];
   if (!schema) return;
@@ -70,7 +74,6 @@ export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec
     async close() {
       await gw.close();
       rmSync(dataDir, { recursive: true, force: true });
-      if (databaseUrl && !input.databaseUrl) await dropDatabaseSchema(databaseUrl);
     },
   };
 }

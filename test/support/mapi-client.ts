@@ -115,8 +115,10 @@ export interface IsvServer {
   close(): Promise<void>;
 }
 
-/** The ISV's site on 127.0.0.1: `answer` decides what each path replies (default `success`). */
-export async function startIsvServer(answer: (hit: IsvHit) => { status: number; body: string } = () => ({ status: 200, body: 'success' }), port = 0): Promise<IsvServer> {
+type IsvAnswer = { status: number; body: string };
+
+/** The ISV's site on 127.0.0.1: `answer` decides what each path replies (default `success`), at once or later. */
+export async function startIsvServer(answer: (hit: IsvHit) => IsvAnswer | Promise<IsvAnswer> = () => ({ status: 200, body: 'success' }), port = 0): Promise<IsvServer> {
   const hits: IsvHit[] = [];
   const waiters = new Set<() => void>();
   const server = createServer((req, res) => {
@@ -134,9 +136,10 @@ export async function startIsvServer(answer: (hit: IsvHit) => { status: number; 
         at: Date.now(),
       };
       hits.push(hit);
-      const { status, body } = answer(hit);
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
       for (const w of waiters) w();
+      void Promise.resolve(answer(hit)).then(({ status, body }) => {
+        if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -4,6 +4,7 @@ import { adminToken } from '../../admin/routes.ts';
 import { tokenMatches } from '../../admin/auth.ts';
 import { hex } from '../../domain/ids.ts';
 import { html } from '../../pages/html.ts';
+import { attemptLogin, THROTTLED_MESSAGE_EN } from '../../pages/login-throttle.ts';
 import { deleteSession, findSession } from '../../storage/repositories/sessions.ts';
 import { BadForm, ConsoleForm } from '../form.ts';
 import { consolePage, sendPage } from '../layout.ts';
@@ -49,9 +50,11 @@ export function registerLogin(c: FastifyInstance, ctx: GatewayContext): void {
     if (!expected || !tokenMatches(form.raw('_csrf'), expected)) {
       return loginForm(request, reply, 403, next, 'The sign-in form expired. Please try again.');
     }
-    if (!tokenMatches(form.raw('token'), await adminToken(ctx))) {
-      return loginForm(request, reply, 401, next, 'That is not the admin token.');
-    }
+    // The console has one credential, so attempts are counted per client address.
+    const token = await adminToken(ctx);
+    const attempt = await attemptLogin(ctx, 'console', request.ip, async () => (tokenMatches(form.raw('token'), token) ? true : undefined));
+    if (attempt.throttled) return loginForm(request, reply, 429, next, THROTTLED_MESSAGE_EN);
+    if (!attempt.subject) return loginForm(request, reply, 401, next, 'That is not the admin token.');
     await signIn(ctx, request, reply);
     reply.clearCookie(LOGIN_COOKIE, cookieOptions(request, '/console/login'));
     return reply.redirect(next, 303);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../../context.ts';
 import { resetToSandbox } from '../../admin/sandbox.ts';
+import { maskCertNo, maskMobile, maskName } from '../../domain/pii.ts';
 import { html } from '../../pages/html.ts';
 import { MAPI_SERVICES, OPENAPI_METHODS } from '../../services/names.ts';
 import { findApp } from '../../storage/repositories/apps.ts';
@@ -71,8 +72,8 @@ ${keyBox('alipay_dsa_public_key', 'Alipay DSA public key', partner.platform_dsa_
 
     const members = (spec?.members ?? []).map((m) => {
       const now = live.get(m.user_id);
-      return html`<tr><td>${m.role}</td><td>${m.login_id}</td><td class="code">${m.password}</td><td>${m.user_id}</td><td>${m.name}</td>
-<td>${m.cert_no}</td><td>${m.mobile}</td><td>${now ? yes(now.certified) : '—'}</td><td>${now ? yes(now.protected) : '—'}</td></tr>`;
+      return html`<tr><td>${m.role}</td><td>${m.login_id}</td><td class="code">${m.password}</td><td>${m.user_id}</td><td>${maskName(m.name)}</td>
+<td>${maskCertNo(m.cert_no)}</td><td>${maskMobile(m.mobile)}</td><td>${now ? yes(now.certified) : '—'}</td><td>${now ? yes(now.protected) : '—'}</td></tr>`;
     });
     const operators = (spec?.operators ?? []).map(
       (o) => html`<tr><td>${o.operator_type}</td><td>${o.login_id}</td><td class="code">${o.password}</td><td>${o.operator_id}</td><td>${o.operator_partner_id ?? ''}</td><td>${o.name}</td><td>${o.shop_ids.join(', ')}</td></tr>`,
@@ -80,7 +81,7 @@ ${keyBox('alipay_dsa_public_key', 'Alipay DSA public key', partner.platform_dsa_
 
     const body = html`${appCard}${partnerCard}
 <section class="card"><h2>Sandbox members</h2>
-<p class="muted">Test accounts for the login and consent pages and for identity matching. Sandbox data: shown in clear here only.</p>
+<p class="muted">Test accounts for the login and consent pages and for identity matching. Names, ID numbers and mobiles are masked; the <a href="/console/members?reveal=1">members page</a> and sandbox.json show them in clear.</p>
 ${table(['role', 'login', 'password', 'user_id', 'name', 'ID number', 'mobile', 'certified', 'protected'], members)}
 <p><a href="/console/members">All members</a></p></section>
 <section class="card"><h2>Koubei</h2>

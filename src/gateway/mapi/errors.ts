@@ -9,6 +9,8 @@ import type { Diagnosis } from '../../crypto/diagnose.ts';
  * - ILLEGAL_SIGN_TYPE: `sign_type` is not upper-case MD5 / RSA / DSA;
  * - USER_REFUSED: the person pressed 拒绝 on the consent page. No Alipay source names this
  *   outcome (unconfirmed); the name says what happened.
+ * - CALL_LIMITED: the partner went over GATEWAYDO_RATE_LIMIT calls per second. No Alipay
+ *   source names MAPI's answer to that (unconfirmed); named after OpenAPI's 40005 Call Limited.
  */
 export const MAPI_ERRORS = {
   BIND_ERROR_ACCOUNT_PROTECTED: '账户被保护',
@@ -30,6 +32,7 @@ export const MAPI_ERRORS = {
   ILLEGAL_ENCODING: '参数编码与字符集不符',
   ILLEGAL_SIGN_TYPE: '签名方式不正确',
   USER_REFUSED: '用户拒绝授权',
+  CALL_LIMITED: '调用频率超限',
 } as const;
 
 export type MapiErrorCode = keyof typeof MAPI_ERRORS;

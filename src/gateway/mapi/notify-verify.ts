@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../../context.ts';
 import type { Params } from '../../crypto/sign-content.ts';
-import { findPartner } from '../../storage/repositories/partners.ts';
+import { findCachedPartner } from '../../storage/repositories/partners.ts';
 import { wasNotifyIdIssued } from '../../storage/repositories/notifications.ts';
 
 /**
@@ -11,6 +11,6 @@ import { wasNotifyIdIssued } from '../../storage/repositories/notifications.ts';
 export async function notifyVerify(ctx: GatewayContext, params: Params): Promise<'true' | 'false' | 'invalid'> {
   const { partner, notify_id: notifyId } = params;
   if (!partner || !notifyId || notifyId.length > 128) return 'invalid';
-  if (!(await findPartner(ctx.db, partner))) return 'invalid';
+  if (!(await findCachedPartner(ctx.db, partner))) return 'invalid';
   return (await wasNotifyIdIssued(ctx.db, partner, notifyId, Date.now(), ctx.config.notifyVerifyTtlMs)) ? 'true' : 'false';
 }

@@ -4,11 +4,12 @@ import { diagnoseSignature, type Diagnosis } from '../../crypto/diagnose.ts';
 import { FormEncodingError, parseForm } from '../../crypto/form.ts';
 import { mapiContent, type Params } from '../../crypto/sign-content.ts';
 import { verify } from '../../crypto/signature.ts';
-import { findPartner, type Partner } from '../../storage/repositories/partners.ts';
+import { findCachedPartner, type Partner } from '../../storage/repositories/partners.ts';
 import { MapiError } from './errors.ts';
 import { ENVELOPE_PARAMS, checkParams } from './params.ts';
 import type { MapiRequest, MapiService } from './service.ts';
 import { isMapiSignType, partnerKey, type MapiSignType } from './signing.ts';
+import { limitPartner } from '../rate-limit.ts';
 
 /** The bytes of a MAPI request as the gateway route received them. */
 export interface MapiInput {
@@ -17,6 +18,8 @@ export interface MapiInput {
   rawQuery: string;
   rawBody: Buffer | null;
   contentType: string | undefined;
+  /** Why the body could not be read; the request is refused with ILLEGAL_ARGUMENT. */
+  bodyError?: string;
 }
 
 export interface ParsedMapi {
@@ -123,12 +126,13 @@ async function verifySignature(partner: Partner, signType: MapiSignType, parsed:
  */
 export async function authenticate(ctx: GatewayContext, parsed: ParsedMapi, service: MapiService): Promise<MapiRequest> {
   const { params } = parsed;
-  const partner = params.partner ? await findPartner(ctx.db, params.partner) : undefined;
+  const partner = params.partner ? await findCachedPartner(ctx.db, params.partner) : undefined;
   if (!partner) throw new MapiError('ILLEGAL_PARTNER', params.partner ? `合作伙伴 ${params.partner} 不存在` : '缺少参数 partner');
   checkParams(ENVELOPE_PARAMS, params);
   const signType = params.sign_type;
   if (!isMapiSignType(signType)) throw new MapiError('ILLEGAL_SIGN_TYPE', `sign_type 必须是大写的 MD5 / RSA / DSA，收到 ${signType}`);
   await verifySignature(partner, signType, parsed);
+  limitPartner(ctx, partner.partner);
   if (!partner.services.includes(service.name)) throw new MapiError('HAS_NO_PRIVILEGE', `合作伙伴未开通 ${service.name}`);
   checkParams(service.params, params, partner.allowed_domains);
   return { service: service.name, partner, charset: parsed.charset, signType, params };

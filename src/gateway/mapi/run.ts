@@ -1,7 +1,6 @@
 import type { GatewayContext } from '../../context.ts';
 import { hex } from '../../domain/ids.ts';
-import { maskParams } from '../../domain/pii.ts';
-import { appendRequestLog } from '../../storage/repositories/request-log.ts';
+import { maskParams, piiScrubber } from '../../domain/pii.ts';
 import { snsAccountBind } from '../../services/sns.account.bind.ts';
 import { snsCancelAccountBind } from '../../services/sns.cancel.account.bind.ts';
 import { MapiError } from './errors.ts';
@@ -53,6 +52,7 @@ export async function runMapi(ctx: GatewayContext, input: MapiInput & { received
   let outcome: MapiOutcome;
   try {
     parsed = readMapiRequest(input);
+    if (input.bodyError) throw new MapiError('ILLEGAL_ARGUMENT', input.bodyError);
     const name = parsed.params.service;
     if (name === NOTIFY_VERIFY) {
       const body = await notifyVerify(ctx, parsed.params);
@@ -74,19 +74,22 @@ export async function runMapi(ctx: GatewayContext, input: MapiInput & { received
       : { kind: 'error', error, browser: !service || !parsed || service.answersBrowser(parsed.params), code: error.code };
   }
   const params = parsed?.params ?? Object.fromEntries(rawPairs(input.rawQuery));
-  await appendRequestLog(ctx.db, {
+  // MAPI services take no personal data, but a caller may send any parameter; a diagnosis quotes them all.
+  const scrub = piiScrubber(params);
+  const diagnosis = outcome.kind === 'error' && outcome.error.diagnosis;
+  ctx.requestLog.append({
     at: Date.now(),
     gateway: 'mapi',
     caller: params.partner ?? null,
     method: params.service ?? null,
     http_method: input.httpMethod,
     params: maskParams(params),
-    response: describe(outcome),
+    response: scrub(describe(outcome)),
     code: outcome.code,
     sub_code: null,
     latency_ms: performance.now() - started,
-    diagnosis: outcome.kind === 'error' ? (outcome.error.diagnosis ?? null) : null,
+    diagnosis: diagnosis ? { ...diagnosis, string_to_sign: scrub(diagnosis.string_to_sign), detail: scrub(diagnosis.detail) } : null,
     trace_id: hex(16),
-  }).catch((err: Error) => ctx.logger.warn({ err: { message: err.message } }, 'request log write failed'));
+  });
   return { outcome, label: service?.name ?? (verifying ? NOTIFY_VERIFY : 'unknown') };
 }

@@ -29,6 +29,7 @@ after(() => gw.close());
 
 async function loggedRequest(traceId: string | null) {
   assert.ok(traceId, 'a trace_id header');
+  await gw.ctx.requestLog.flush();
   return gw.ctx.db.selectFrom('request_log').selectAll().where('trace_id', '=', traceId).executeTakeFirstOrThrow();
 }
 

@@ -6,7 +6,7 @@ import { diagnoseSignature, type Diagnosis } from '../../crypto/diagnose.ts';
 import { openApiRequestContent, type Params } from '../../crypto/sign-content.ts';
 import { verify } from '../../crypto/signature.ts';
 import { hex } from '../../domain/ids.ts';
-import { findApp, type App } from '../../storage/repositories/apps.ts';
+import { findApp, findCachedApp, type App } from '../../storage/repositories/apps.ts';
 import { takeFault } from '../../storage/repositories/faults.ts';
 import { findToken } from '../../storage/repositories/zhima.ts';
 import type { GatewayHandler, GatewayRequest } from '../route.ts';
@@ -18,6 +18,7 @@ import { peekCaller, readParams, requestCharset } from './params.ts';
 import { findMethod, listMethods, type MethodSpec } from './registry.ts';
 import { ERROR_NODE, errorNode, methodNode, renderAnswer, sendAnswer, successNode, type RenderedAnswer } from './response.ts';
 import { logOpenApiRequest } from './audit.ts';
+import { limitApp } from '../rate-limit.ts';
 
 /**
  * The OpenAPI gateway, in the protocol's order: parse → app → method → common params →
@@ -59,7 +60,7 @@ export function createOpenApiHandler(ctx: GatewayContext, metrics: Metrics): Gat
     }
     const latencyMs = performance.now() - req.receivedAt;
     const code = error?.code ?? '10000';
-    await logOpenApiRequest(ctx, {
+    logOpenApiRequest(ctx, {
       params: p.params,
       caller: (p.app?.app_id ?? p.params.app_id ?? peekCaller(req).app_id)?.slice(0, 64) ?? null,
       method: (p.params.method ?? peekCaller(req).method)?.slice(0, 128) ?? null,
@@ -82,11 +83,12 @@ async function serve(ctx: GatewayContext, req: GatewayRequest, p: Progress): Pro
   const { params } = p;
 
   const appId = checkPresent(params, 'app_id')!;
-  const app = (await findApp(ctx.db, appId)) ?? fail(explained(gatewayError('isv.invalid-app-id'), `no app ${appId}`));
+  const app = (await findCachedApp(ctx.db, appId)) ?? fail(explained(gatewayError('isv.invalid-app-id'), `no app ${appId}`));
   p.app = app;
   const method = checkPresent(params, 'method')!;
   const spec = findMethod(method) ?? fail(explained(gatewayError('isv.invalid-method'), `gatewaydo implements ${listMethods().map((m) => m.method).join(', ')}`));
   p.spec = spec;
+  if (req.bodyError) fail(explained(gatewayError('isv.invalid-parameter', '参数无效：请求体无法读取（超过 1 MiB、不完整或 Content-Type 无效）'), req.bodyError));
 
   const common = checkCommonParams(params);
   if (common.signType !== app.sign_type) {
@@ -94,6 +96,7 @@ async function serve(ctx: GatewayContext, req: GatewayRequest, p: Progress): Pro
   }
   await authenticate(p, app, common.signType, common.sign);
   checkTimestampWindow(common.timestamp, Date.now(), ctx.config.timestampToleranceMs);
+  limitApp(ctx, app.app_id);
   if (params.app_auth_token) {
     // Nothing issues app_auth_tokens here (no alipay.open.auth.token.app), so none is valid.
     fail(explained(gatewayError('aop.invalid-app-auth-token'), 'gatewaydo issues no app_auth_token; call without it'));

@@ -16,10 +16,21 @@ export interface RequestParams {
   charset: Charset;
 }
 
-/** Lenient, never-throwing lookup of an ASCII parameter in a raw query/body string. */
+/**
+ * Lenient, never-throwing lookup of an ASCII parameter in a raw query/body string: what
+ * URLSearchParams.get answers, decoding only the pieces that can hold the key rather than
+ * the whole body (this runs on every call, before the charset is known).
+ */
 function peek(raw: string | undefined, key: string): string | undefined {
   if (!raw) return undefined;
-  return new URLSearchParams(raw).get(key) ?? undefined;
+  for (const piece of raw.split('&')) {
+    const eq = piece.indexOf('=');
+    const rawKey = eq === -1 ? piece : piece.slice(0, eq);
+    if (rawKey !== key && !/[%+]/.test(rawKey)) continue;
+    const value = new URLSearchParams(piece).get(key);
+    if (value !== null) return value;
+  }
+  return undefined;
 }
 
 function formBody(req: GatewayRequest): string | undefined {

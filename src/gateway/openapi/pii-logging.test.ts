@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { AlipaySdk } from 'alipay-sdk';
 import { startTestGateway, type TestGateway } from '../../../test/support/gateway.ts';
 import { post, signedParams, type Caller } from '../../../test/support/openapi.ts';
+import { forgetCachedRows } from '../../storage/row-cache.ts';
 
 /**
  * Personal data never reaches a log line in clear: every process log line (at trace level)
@@ -50,12 +51,14 @@ test('no log line and no request-log row holds a member name, ID number or mobil
 
   // A failure inside the gateway (an unusable platform key) is logged: the capture works.
   await gw.ctx.db.updateTable('apps').set({ platform_private_key: 'not a key' }).where('app_id', '=', app.app_id).execute();
+  forgetCachedRows(); // written behind the repositories' back
   const m = gw.sandbox.members[0];
   const broken = await post(gw.gatewayUrl, signedParams(caller, ZHIMA, { biz_content: JSON.stringify({ cert_no: m.cert_no, cert_type: 'IDENTITY_CARD', name: m.name, mobile: m.mobile }) }));
   assert.equal(broken.json.error_response.sub_code, 'isp.unknow-error');
   assert.ok(lines.some((l) => l.includes('openapi request failed')), 'the failure reached the log');
 
   const logText = lines.join('\n');
+  await gw.ctx.requestLog.flush();
   const rows = JSON.stringify(await gw.ctx.db.selectFrom('request_log').selectAll().execute());
   assert.ok(rows.includes('isv.invalid-signature') && rows.includes('NO_USER_ERROR'), 'the calls were logged');
   for (const secret of secrets()) {

@@ -1,5 +1,6 @@
 import type { Db } from '../db.ts';
 import type { AppTable } from '../schema.ts';
+import { forgetCachedRows, RowCache } from '../row-cache.ts';
 
 /** OpenAPI apps: the app's public key, our platform key pair for it, granted methods, policies. */
 export interface App extends Omit<AppTable, 'methods'> {
@@ -21,6 +22,13 @@ export async function findApp(db: Db, appId: string): Promise<App | undefined> {
   return row && toApp(row);
 }
 
+const cachedApps = new RowCache<App>();
+
+/** findApp through the row cache: the gateway reads the caller's app on every call. */
+export function findCachedApp(db: Db, appId: string): Promise<App | undefined> {
+  return cachedApps.get(db, appId, () => findApp(db, appId));
+}
+
 export async function listApps(db: Db): Promise<App[]> {
   return (await db.selectFrom('apps').selectAll().orderBy('created_at').execute()).map(toApp);
 }
@@ -32,5 +40,6 @@ export async function updateApp(db: Db, appId: string, patch: Partial<Omit<App, 
     .set({ ...rest, ...(methods && { methods: JSON.stringify(methods) }) })
     .where('app_id', '=', appId)
     .executeTakeFirst();
+  forgetCachedRows();
   return Number(res.numUpdatedRows) > 0;
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import type { AuthCodeTable } from '../schema.ts';
 import { hex } from '../../domain/ids.ts';
+import { prepare } from '../prepared.ts';
 
 /**
  * Koubei operator auth codes: 32 hex, bound to one app and one operator, single-use,
@@ -30,16 +31,19 @@ export async function issueAuthCode(
 /** Why a code was refused: unknown, already used, issued to another app, or expired. */
 export type CodeRefusal = 'unknown' | 'used' | 'other_app' | 'expired';
 
-export async function consumeAuthCode(db: Db, code: string, appId: string, now: number): Promise<AuthCode | { refused: CodeRefusal }> {
-  const taken = await db
+const takeAuthCode = prepare((db: Db, code: string, appId: string, now: number) =>
+  db
     .updateTable('auth_codes')
     .set({ used_at: now })
     .where('code', '=', code)
     .where('app_id', '=', appId)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll(),
+);
+
+export async function consumeAuthCode(db: Db, code: string, appId: string, now: number): Promise<AuthCode | { refused: CodeRefusal }> {
+  const [taken] = (await takeAuthCode(db, code, appId, now)).rows;
   if (taken) return taken;
   // Nothing was taken; read only to say why. Another app learns nothing beyond "not yours".
   const row = await db.selectFrom('auth_codes').selectAll().where('code', '=', code).executeTakeFirst();

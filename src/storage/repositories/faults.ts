@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db.ts';
 import type { FaultTable } from '../schema.ts';
+import { prepare } from '../prepared.ts';
 
 /**
  * Fault-injection rules: for a method/service (or `*`), answer with a chosen code/sub_code
@@ -29,17 +30,21 @@ export async function deleteFault(db: Db, id?: number): Promise<number> {
   return Number((await q.executeTakeFirst()).numDeletedRows);
 }
 
+/** Run on every gateway call, usually to find nothing: prepared once. */
+const selectRules = prepare((db: Db, target: string) =>
+  db
+    .selectFrom('faults')
+    .selectAll()
+    .where((eb) => eb.or([eb('target', '=', target), eb('target', '=', '*')]))
+    .orderBy('id'),
+);
+
 /**
  * The rule that fires for this call, if any: the oldest matching rule whose dice roll
  * succeeds and whose counter could be taken atomically (`remaining > 0`, or unlimited).
  */
 export async function takeFault(db: Db, target: string): Promise<FaultRule | undefined> {
-  const rules = await db
-    .selectFrom('faults')
-    .selectAll()
-    .where((eb) => eb.or([eb('target', '=', target), eb('target', '=', '*')]))
-    .orderBy('id')
-    .execute();
+  const { rows: rules } = await selectRules(db, target);
   for (const rule of rules) {
     if (rule.probability !== null && Math.random() >= rule.probability) continue;
     if (rule.remaining === null) return rule;

@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import type { MerchantTable, OperatorTable } from '../schema.ts';
-import { verifyPassword } from '../../domain/passwords.ts';
+import { verifyNoAccount, verifyPassword } from '../../domain/passwords.ts';
+import { prepare } from '../prepared.ts';
 
 /** Koubei merchants and their operators (PROVIDER, PROVIDER_STAFF, MER, MER_STAFF, SALES). */
 export const OPERATOR_TYPES = ['PROVIDER', 'PROVIDER_STAFF', 'MER', 'MER_STAFF', 'SALES'] as const;
@@ -41,8 +42,10 @@ export async function insertOperator(db: Db, o: Omit<Operator, 'created_at'>, pa
   return { ...o, created_at };
 }
 
+const selectOperator = prepare((db: Db, operatorId: string) => db.selectFrom('operators').selectAll().where('operator_id', '=', operatorId));
+
 export async function findOperator(db: Db, operatorId: string): Promise<Operator | undefined> {
-  const row = await db.selectFrom('operators').selectAll().where('operator_id', '=', operatorId).executeTakeFirst();
+  const [row] = (await selectOperator(db, operatorId)).rows;
   return row && toOperator(row);
 }
 
@@ -52,6 +55,7 @@ export async function listOperators(db: Db): Promise<Operator[]> {
 
 export async function authenticateOperator(db: Db, loginId: string, password: string): Promise<Operator | undefined> {
   const row = await db.selectFrom('operators').selectAll().where('login_id', '=', loginId).executeTakeFirst();
-  if (!row || !(await verifyPassword(password, row.password_hash))) return undefined;
+  if (!row) return verifyNoAccount(password);
+  if (!(await verifyPassword(password, row.password_hash))) return undefined;
   return toOperator(row);
 }

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import type { Db } from '../db.ts';
 import type { MemberTable } from '../schema.ts';
+import { prepare } from '../prepared.ts';
 import type { PiiVault } from '../../domain/pii.ts';
-import { hashPassword, verifyPassword } from '../../domain/passwords.ts';
+import { hashPassword, verifyNoAccount, verifyPassword } from '../../domain/passwords.ts';
 
 /** Alipay members (users). Identity fields are sealed by the vault; see domain/pii.ts. */
 export interface Member {
@@ -69,7 +71,8 @@ export async function findMember(db: Db, vault: PiiVault, userId: string): Promi
 /** Login check; undefined for an unknown login or a wrong password alike. */
 export async function authenticateMember(db: Db, vault: PiiVault, loginId: string, password: string): Promise<Member | undefined> {
   const row = await db.selectFrom('members').selectAll().where('login_id', '=', loginId).executeTakeFirst();
-  if (!row || !(await verifyPassword(password, row.password_hash))) return undefined;
+  if (!row) return verifyNoAccount(password);
+  if (!(await verifyPassword(password, row.password_hash))) return undefined;
   return toMember(row, vault);
 }
 
@@ -78,16 +81,18 @@ export async function findMemberByLogin(db: Db, vault: PiiVault, loginId: string
   return row && toMember(row, vault);
 }
 
-/** Certified members whose name + ID number + mobile match exactly (by keyed hash). */
-export async function findCertifiedByIdentity(db: Db, vault: PiiVault, name: string, certNo: string, mobile: string): Promise<Member | undefined> {
-  const row = await db
-    .selectFrom('members')
-    .selectAll()
-    .where('identity_hash', '=', vault.identityHash(name, certNo, mobile))
-    .where('certified', '=', 1)
-    .executeTakeFirst();
-  return row && toMember(row, vault);
+/**
+ * The certified member whose name + ID number + mobile match exactly (by keyed hash): only
+ * the user_id, so nothing sealed is decrypted on this hot path.
+ */
+export async function findCertifiedUserId(db: Db, vault: PiiVault, name: string, certNo: string, mobile: string): Promise<string | undefined> {
+  const { rows } = await selectCertifiedUserId(db, vault.identityHash(name, certNo, mobile));
+  return rows[0]?.user_id;
 }
+
+const selectCertifiedUserId = prepare((db: Db, identityHash: string) =>
+  db.selectFrom('members').select('user_id').where('identity_hash', '=', identityHash).where('certified', '=', 1).limit(sql.lit(1)),
+);
 
 export async function updateMemberFlags(db: Db, userId: string, flags: { certified?: boolean; protected?: boolean }): Promise<boolean> {
   const set: { certified?: number; protected?: number } = {};

@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db.ts';
 import type { NotificationTable, NotifyAttemptTable } from '../schema.ts';
+import { prepare } from '../prepared.ts';
 
 /**
  * The notification outbox. A row is written in the same transaction as the event it
@@ -116,13 +117,8 @@ export async function makeNotificationDue(db: Db, id: number, now = Date.now()):
   return Number(res.numUpdatedRows) > 0;
 }
 
-/**
- * notify_verify: did we issue this notify_id to this owner recently — created, attempted,
- * or being attempted right now (the ISV typically asks while our POST is still open)?
- */
-export async function wasNotifyIdIssued(db: Db, owner: string, notifyId: string, now: number, ttlMs: number): Promise<boolean> {
-  const cutoff = now - ttlMs;
-  const row = await db
+const selectRecentNotification = prepare((db: Db, notifyId: string, owner: string, cutoff: number, now: number) =>
+  db
     .selectFrom('notifications')
     .select('id')
     .where('notify_id', '=', notifyId)
@@ -140,6 +136,14 @@ export async function wasNotifyIdIssued(db: Db, owner: string, notifyId: string,
         ),
       ]),
     )
-    .executeTakeFirst();
-  return row !== undefined;
+    .limit(sql.lit(1)),
+);
+
+/**
+ * notify_verify: did we issue this notify_id to this owner recently — created, attempted,
+ * or being attempted right now (the ISV typically asks while our POST is still open)?
+ */
+export async function wasNotifyIdIssued(db: Db, owner: string, notifyId: string, now: number, ttlMs: number): Promise<boolean> {
+  const { rows } = await selectRecentNotification(db, notifyId, owner, now - ttlMs, now);
+  return rows.length > 0;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db.ts';
 import type { PartnerTable } from '../schema.ts';
+import { forgetCachedRows, RowCache } from '../row-cache.ts';
 
 /** MAPI partners (PIDs): their keys, the platform keys we sign with for them, their services. */
 export interface Partner extends Omit<PartnerTable, 'services' | 'allowed_domains'> {
@@ -25,6 +26,13 @@ export async function findPartner(db: Db, partner: string): Promise<Partner | un
   return row && toPartner(row);
 }
 
+const cachedPartners = new RowCache<Partner>();
+
+/** findPartner through the row cache: the MAPI gateway reads the caller's partner on every call. */
+export function findCachedPartner(db: Db, partner: string): Promise<Partner | undefined> {
+  return cachedPartners.get(db, partner, () => findPartner(db, partner));
+}
+
 export async function listPartners(db: Db): Promise<Partner[]> {
   return (await db.selectFrom('partners').selectAll().orderBy('created_at').execute()).map(toPartner);
 }
@@ -40,5 +48,6 @@ export async function updatePartner(db: Db, partner: string, patch: Partial<Omit
     })
     .where('partner', '=', partner)
     .executeTakeFirst();
+  forgetCachedRows();
   return Number(res.numUpdatedRows) > 0;
 }

@@ -34,11 +34,19 @@ function toLogged(row: Selectable<RequestLogTable>): LoggedRequest {
   };
 }
 
-export async function appendRequestLog(db: Db, e: RequestLogEntry): Promise<void> {
-  await db
-    .insertInto('request_log')
-    .values({ ...e, params: JSON.stringify(e.params), diagnosis: e.diagnosis ? JSON.stringify(e.diagnosis) : null })
-    .execute();
+/**
+ * Multi-row INSERTs of the entries (RequestLogWriter batches the gateway's), in chunks of
+ * 256, 128, … 1 rows: an INSERT's text depends on its row count and each text is a
+ * statement the database keeps prepared, so a few sizes keep that cache small.
+ */
+export async function appendRequestLog(db: Db, ...entries: RequestLogEntry[]): Promise<void> {
+  const rows = entries.map((e) => ({ ...e, params: JSON.stringify(e.params), diagnosis: e.diagnosis ? JSON.stringify(e.diagnosis) : null }));
+  for (let start = 0, size = 256; start < rows.length; size >>= 1) {
+    while (start + size <= rows.length) {
+      await db.insertInto('request_log').values(rows.slice(start, start + size)).execute();
+      start += size;
+    }
+  }
 }
 
 export interface RequestLogFilter {
@@ -66,10 +74,20 @@ export async function findRequestLog(db: Db, id: number): Promise<LoggedRequest 
   return row && toLogged(row);
 }
 
-/** Keeps the newest `keep` rows; called periodically so the table cannot grow without end. */
-export async function pruneRequestLog(db: Db, keep: number): Promise<number> {
+/**
+ * Keeps the newest `keep` rows; called periodically so the table cannot grow without end.
+ * Deletes `batch` ids at a time, yielding in between: one DELETE of tens of thousands of
+ * rows would hold the database (and, SQLite being synchronous, every request) for 100+ ms.
+ */
+export async function pruneRequestLog(db: Db, keep: number, batch = 2000): Promise<number> {
   const cutoff = await db.selectFrom('request_log').select('id').orderBy('id', 'desc').offset(keep).limit(1).executeTakeFirst();
   if (!cutoff) return 0;
-  const res = await db.deleteFrom('request_log').where('id', '<=', cutoff.id).executeTakeFirst();
-  return Number(res.numDeletedRows);
+  let deleted = 0;
+  for (;;) {
+    const oldest = await db.selectFrom('request_log').select('id').orderBy('id').limit(1).executeTakeFirst();
+    if (!oldest || oldest.id > cutoff.id) return deleted;
+    const res = await db.deleteFrom('request_log').where('id', '<=', Math.min(cutoff.id, oldest.id + batch - 1)).executeTakeFirst();
+    deleted += Number(res.numDeletedRows);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

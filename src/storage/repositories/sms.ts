@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import type { PiiVault } from '../../domain/pii.ts';
 import { maskMobile } from '../../domain/pii.ts';
+import { prepare } from '../prepared.ts';
 
 /** SMS notices queued for members (the sandbox inbox shows them): the mobile sealed, plus its mask. */
 export interface SmsNotice {
@@ -11,11 +12,12 @@ export interface SmsNotice {
   created_at: number;
 }
 
+const insertSms = prepare((db: Db, userId: string, mobileEnc: string, mobileMasked: string, content: string, now: number) =>
+  db.insertInto('sms').values({ user_id: userId, mobile_enc: mobileEnc, mobile_masked: mobileMasked, content, created_at: now }),
+);
+
 export async function queueSms(db: Db, vault: PiiVault, s: { user_id: string; mobile: string; content: string; now: number }): Promise<void> {
-  await db
-    .insertInto('sms')
-    .values({ user_id: s.user_id, mobile_enc: vault.encrypt(s.mobile), mobile_masked: maskMobile(s.mobile), content: s.content, created_at: s.now })
-    .execute();
+  await insertSms(db, s.user_id, vault.encrypt(s.mobile), maskMobile(s.mobile), s.content, s.now);
 }
 
 /** Newest first; never the sealed mobile. */

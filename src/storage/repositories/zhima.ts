@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import type { TokenTable } from '../schema.ts';
 import type { App } from './apps.ts';
+import { prepare } from '../prepared.ts';
 import { datedToken } from '../../domain/ids.ts';
 
 /**
@@ -10,14 +11,30 @@ import { datedToken } from '../../domain/ids.ts';
  */
 export type TokenPair = TokenTable;
 
+const insertZhimaAuth = prepare((db: Db, appId: string, userId: string, linkedMerchantId: string | null, now: number) =>
+  db.insertInto('zhima_auths').values({ app_id: appId, user_id: userId, linked_merchant_id: linkedMerchantId, created_at: now }).returning('id'),
+);
+
 export async function recordZhimaAuth(db: Db, a: { app_id: string; user_id: string; linked_merchant_id: string | null; now: number }): Promise<number> {
-  const row = await db
-    .insertInto('zhima_auths')
-    .values({ app_id: a.app_id, user_id: a.user_id, linked_merchant_id: a.linked_merchant_id, created_at: a.now })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+  const { rows } = await insertZhimaAuth(db, a.app_id, a.user_id, a.linked_merchant_id, a.now);
+  return rows[0].id;
 }
+
+const insertToken = prepare(
+  (db: Db, access: string, refresh: string, appId: string, userId: string, authId: number, type: string, expiresAt: number | null, reExpiresAt: number | null, now: number) =>
+    db.insertInto('tokens').values({
+      access_token: access,
+      refresh_token: refresh,
+      app_id: appId,
+      user_id: userId,
+      auth_id: authId,
+      token_type: type,
+      expires_at: expiresAt,
+      re_expires_at: reExpiresAt,
+      revoked_at: null,
+      created_at: now,
+    }),
+);
 
 async function insertPair(db: Db, app: App, userId: string, authId: number, now: number): Promise<TokenPair> {
   const permanent = app.token_policy === 'permanent';
@@ -33,19 +50,17 @@ async function insertPair(db: Db, app: App, userId: string, authId: number, now:
     revoked_at: null,
     created_at: now,
   };
-  await db.insertInto('tokens').values(pair).execute();
+  await insertToken(db, pair.access_token, pair.refresh_token, pair.app_id, pair.user_id, pair.auth_id, pair.token_type, pair.expires_at, pair.re_expires_at, pair.created_at);
   return pair;
 }
 
+const revokeLiveTokens = prepare((db: Db, appId: string, userId: string, now: number) =>
+  db.updateTable('tokens').set({ revoked_at: now }).where('app_id', '=', appId).where('user_id', '=', userId).where('revoked_at', 'is', null),
+);
+
 /** A new pair for the member and app, revoking the member's earlier live pairs for that app. */
 export async function issueTokens(db: Db, app: App, userId: string, authId: number, now: number): Promise<TokenPair> {
-  await db
-    .updateTable('tokens')
-    .set({ revoked_at: now })
-    .where('app_id', '=', app.app_id)
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .execute();
+  await revokeLiveTokens(db, app.app_id, userId, now);
   return insertPair(db, app, userId, authId, now);
 }
 
