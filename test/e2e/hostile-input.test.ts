@@ -1,9 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { collectLines, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { rawRequest, type RawRequest, type RawResponse } from '../support/raw-http.ts';
 import { signedParams, type Caller } from '../support/openapi.ts';
 import { encodeForm, signedUrl, signParams, type PartnerKeys } from '../support/mapi-client.ts';
@@ -31,12 +30,7 @@ let cases = 0;
 const logLines: string[] = [];
 
 before(async () => {
-  const logStream = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const logStream = collectLines(logLines);
   gw = await startTestGateway({ logLevel: 'warn', logStream });
   caller = { app_id: gw.sandbox.app.app_id, privateKey: gw.sandbox.app.app_private_key! };
   keys = (await gw.admin('GET', '/sandbox')).json.partner;

@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { AlipaySdk } from 'alipay-sdk';
 import { sql } from 'kysely';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { collectLines, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { post, signedParams, type Caller } from '../support/openapi.ts';
 import { csrfIn, FormBrowser } from '../support/form-browser.ts';
 import { encodeForm, signedUrl, signParams, startIsvServer, type IsvServer, type PartnerKeys } from '../support/mapi-client.ts';
@@ -28,12 +27,7 @@ const lines: string[] = [];
 const pages = new Map<string, string>();
 
 before(async () => {
-  const logStream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const logStream = collectLines(lines);
   gw = await startTestGateway({ logLevel: 'trace', logStream });
   isv = await startIsvServer();
 });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -45,6 +46,16 @@ export async function dropDatabaseSchema(url: string): Promise<void> {
   await client.connect();
   await client.query(`drop schema if exists ${schema} cascade`);
   await client.end();
+}
+
+/** A log destination that collects the gateway's log lines into `lines`, for leak checks. */
+export function collectLines(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
 }
 
 export async function startTestGateway(input: ConfigInput & { seed?: SandboxSpec; logStream?: DestinationStream } = {}): Promise<TestGateway> {

@@ -1,8 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { AlipaySdk } from 'alipay-sdk';
-import { startTestGateway, type TestGateway } from '../../../test/support/gateway.ts';
+import { collectLines, startTestGateway, type TestGateway } from '../../../test/support/gateway.ts';
 import { post, signedParams, type Caller } from '../../../test/support/openapi.ts';
 import { forgetCachedRows } from '../../storage/row-cache.ts';
 
@@ -17,12 +16,7 @@ let gw: TestGateway;
 const lines: string[] = [];
 
 before(async () => {
-  const logStream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const logStream = collectLines(lines);
   gw = await startTestGateway({ logLevel: 'trace', logStream });
 });
 after(() => gw.close());
